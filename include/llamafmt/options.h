@@ -1,0 +1,65 @@
+/*
+ * options.h - the command line, parsed into one configuration struct.
+ *
+ * lf_options_parse() turns argv into an lf_config and validates it as a
+ * whole; it never prints or exits.  The config owns every string it holds
+ * (copied from argv) until lf_config_free().  `--help` and `--version` only
+ * set flags; main() prints lf_usage_text().  Uses getopt_long, so it resets
+ * getopt's state itself and may be called more than once (tests do).
+ */
+#ifndef LLAMAFMT_OPTIONS_H
+#define LLAMAFMT_OPTIONS_H
+
+#include <stddef.h>
+
+#include "llamafmt/error.h"
+#include "llamafmt/record.h"
+#include "llamafmt/template.h"
+#include "llamafmt/writer.h"
+
+typedef enum lf_on_error { LF_ON_ERROR_FAIL, LF_ON_ERROR_SKIP } lf_on_error;
+typedef enum lf_stats_mode { LF_STATS_NONE, LF_STATS_TEXT, LF_STATS_JSON } lf_stats_mode;
+
+#define LF_DEFAULT_MAX_RECORD ((size_t)64 << 20)
+
+typedef struct lf_config {
+    lf_record_opts rec;
+    lf_template_opts tpl;
+    lf_writer_opts wr;
+    char **inputs;              /* none: standard input */
+    size_t n_inputs;
+    char *output;               /* NULL: standard output */
+    char *rejects;              /* NULL: none */
+    char **keep;                /* --keep keys, in order */
+    size_t n_keep;
+    size_t max_record;
+    lf_on_error on_error;
+    lf_stats_mode stats;
+    int verbose;
+    int quiet;
+    int help;
+    int version;
+    /* storage owned by the config */
+    lf_role_alias *aliases;
+    char **owned;               /* every string the config copied */
+    size_t n_owned;
+} lf_config;
+
+/* Fill cfg from argv.  Returns LF_OK or LF_E_USAGE with err's message set.
+ * cfg must be freed with lf_config_free() in both cases. */
+lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err);
+
+void lf_config_free(lf_config *cfg);
+
+/* The --help text. */
+const char *lf_usage_text(void);
+
+/* Parse a size such as "64M", "512K", "1G", "1000" (K/M/G = 1024^n).
+ * Returns 0 and sets *out, or -1. */
+int lf_parse_size(const char *s, size_t *out);
+
+/* Decode \n, \t, \r, \0, \\ in s into out (at most strlen(s) bytes);
+ * returns the decoded length, or -1 on an unknown escape. */
+long lf_unescape(const char *s, char *out);
+
+#endif

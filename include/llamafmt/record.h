@@ -1,0 +1,132 @@
+/*
+ * record.h - turn the raw bytes of one record into a validated conversation.
+ *
+ * lf_record_parse() checks the raw text itself first (UTF-8, raw control
+ * characters, \u escapes incl. \u0000 and lone surrogates, number syntax),
+ * because cJSON silently truncates or accepts all of these; then parses it
+ * with cJSON, rejects trailing bytes, detects or applies the shape
+ * (messages, sharegpt, alpaca, flat) and produces an lf_conversation of
+ * system/user/assistant/ipython messages.  Lookups are case-sensitive; a
+ * key that llamafmt reads and that occurs twice in one object is an error.
+ *
+ * Errors name the JSON path ("messages[2].role: unknown role ...") and the
+ * position of the offending value (file:line:column of the raw bytes).
+ *
+ * Ownership: an lf_parser owns all storage of the conversation it returns;
+ * the conversation and every string in it stay valid until the next
+ * lf_record_parse() on the same parser or lf_parser_free().  The raw record
+ * is borrowed only during the call.  One parser per thread; parsers share
+ * nothing.  Options are borrowed and must outlive the parser.
+ */
+#ifndef LLAMAFMT_RECORD_H
+#define LLAMAFMT_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "llamafmt/error.h"
+#include "llamafmt/reader.h"
+
+typedef enum lf_role {
+    LF_ROLE_SYSTEM,
+    LF_ROLE_USER,
+    LF_ROLE_ASSISTANT,
+    LF_ROLE_IPYTHON,   /* tool results: "tool", "ipython", ShareGPT "observation" ... */
+    LF_ROLE_COUNT
+} lf_role;
+
+typedef enum lf_shape {
+    LF_SHAPE_AUTO,
+    LF_SHAPE_MESSAGES,   /* {"messages":[{"role","content"}]} */
+    LF_SHAPE_SHAREGPT,   /* {"conversations":[{"from","value"}], "system"?} */
+    LF_SHAPE_ALPACA,     /* {"instruction","input"?,"output","system"?,"history"?} */
+    LF_SHAPE_FLAT,       /* {"system"?,"user","assistant"} */
+    LF_SHAPE_COUNT
+} lf_shape;
+
+typedef enum lf_special_policy {
+    LF_SPECIAL_ERROR,    /* special-token text in content rejects the record */
+    LF_SPECIAL_STRIP,    /* it is removed from the content */
+    LF_SPECIAL_ALLOW     /* it is kept verbatim */
+} lf_special_policy;
+
+/* One user-supplied role alias (--role-map from=to). */
+typedef struct lf_role_alias {
+    const char *from;
+    lf_role to;
+} lf_role_alias;
+
+typedef struct lf_record_opts {
+    lf_shape shape;                 /* LF_SHAPE_AUTO: detect per record */
+    const char *messages_key;       /* NULL: "messages" / "conversations" */
+    const char *role_key;           /* NULL: "role" / "from" */
+    const char *content_key;        /* NULL: "content" / "value" */
+    const lf_role_alias *aliases;   /* applied before the built-in role names */
+    size_t n_aliases;
+    const char *alpaca_joiner;      /* between instruction and input; NULL: "\n\n" */
+    const char *default_system;     /* --system: used when a record has none */
+    lf_special_policy special;
+} lf_record_opts;
+
+/* Where a value came from, for error messages: up to three path steps. */
+typedef struct lf_path {
+    struct {
+        const char *key;            /* object key, or NULL for an array index */
+        int64_t index;
+    } step[3];
+    int n;
+} lf_path;
+
+typedef struct lf_message {
+    lf_role role;
+    const char *text;               /* content, not NUL-terminated */
+    size_t len;
+    lf_path path;                   /* the message object in the record */
+} lf_message;
+
+typedef struct lf_conversation {
+    lf_message *msgs;
+    size_t n;
+    lf_shape shape;                 /* the shape detected or forced */
+    const char *date;               /* record-level "date_string", or NULL */
+    size_t date_len;
+    int gen_prompt;                 /* record-level "add_generation_prompt": 1, 0, or -1 unset */
+} lf_conversation;
+
+typedef struct lf_parser lf_parser;
+
+/* NULL on ENOMEM. */
+lf_parser *lf_parser_new(const lf_record_opts *opts);
+void lf_parser_free(lf_parser *p);
+
+/* Parse and validate one record.  Returns 0 and sets *conv, or an error code
+ * with err filled (position included). */
+lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversation **conv,
+                        lf_error *err);
+
+/* Copy the raw JSON text of top-level key `key` of the record last parsed
+ * into *text and *len (borrowed from the raw record, so valid only while the
+ * caller's lf_rawrec is).  Returns 0, or an error (missing key) with err set. */
+lf_code lf_record_raw_value(lf_parser *p, const lf_rawrec *rec, const char *key,
+                            const char **text, size_t *len, lf_error *err);
+
+/* Set err's position to the value at `path` inside the record (the record
+ * start when the path cannot be followed) and prefix the message with the
+ * path.  Used by later stages to report conversation-level errors. */
+void lf_record_locate(const lf_rawrec *rec, const lf_path *path, lf_error *err);
+
+/* Parse a role name ("system", "user", "assistant", "ipython", "tool");
+ * returns 0 and sets *role, or -1. */
+int lf_role_parse(const char *name, lf_role *role);
+const char *lf_role_name(lf_role role);
+const char *lf_shape_name(lf_shape shape);
+int lf_shape_parse(const char *name, lf_shape *shape);
+
+/* Find the first Llama 3.1 special-token text ("<|eot_id|>", any of the 256
+ * names) in s[0..n).  Returns its offset and sets *tok_len, or -1. */
+long lf_find_special(const char *s, size_t n, size_t *tok_len);
+
+/* 1 when s[0..n) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+int lf_utf8_valid(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * writer.h - where samples go: buffered output sinks and sample formats.
+ *
+ * An lf_out is standard output or a file written atomically: the bytes go
+ * to a temporary file in the same directory (".NAME.tmp-XXXXXX"), which
+ * lf_out_commit() renames over NAME and lf_out_abort() removes, so a failed
+ * or interrupted run never leaves a partial or truncated NAME behind.
+ * Output is buffered in large blocks and written with write(2).
+ *
+ * Errors: LF_E_IO (with strerror text; a full disk or /dev/full is found at
+ * the latest by lf_out_commit), LF_E_PIPE when the reader of a pipe went away
+ * (callers end quietly, as cat does), LF_E_INTERRUPTED when `stop` is set
+ * while a write blocks.  After an error the sink only accepts
+ * lf_out_abort().  The path is copied; one lf_out, one thread.
+ */
+#ifndef LLAMAFMT_WRITER_H
+#define LLAMAFMT_WRITER_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "llamafmt/buf.h"
+#include "llamafmt/error.h"
+#include "llamafmt/reader.h"
+#include "llamafmt/template.h"
+
+typedef struct lf_out lf_out;
+
+/* path NULL or "-": standard output (never closed by the writer). */
+lf_out *lf_out_open(const char *path, const volatile sig_atomic_t *stop, lf_error *err);
+
+/* The buffer to append to; call lf_out_written() after appending. */
+lf_buf *lf_out_buf(lf_out *o);
+
+/* Flush when the buffer is large.  0 or an error code. */
+lf_code lf_out_written(lf_out *o, lf_error *err);
+
+/* Flush everything, close and rename into place (files), or flush (stdout). */
+lf_code lf_out_commit(lf_out *o, lf_error *err);
+
+/* Throw the output away (files: remove the temporary) and free.  NULL ok. */
+void lf_out_abort(lf_out *o);
+
+/* Bytes handed to the sink so far. */
+unsigned long long lf_out_bytes(const lf_out *o);
+
+/* ---- sample formats ---------------------------------------------------- */
+
+typedef enum lf_format { LF_FORMAT_JSONL, LF_FORMAT_TEXT, LF_FORMAT_COUNT } lf_format;
+
+/* A top-level key copied from the input record (--keep), as raw JSON text. */
+typedef struct lf_kept {
+    const char *key;
+    const char *json;
+    size_t len;
+} lf_kept;
+
+typedef struct lf_writer_opts {
+    lf_format format;
+    const char *separator;      /* text: after each sample; NULL: "\n" */
+    size_t separator_len;       /* may include NUL bytes (-0) */
+} lf_writer_opts;
+
+/* Append one sample: JSONL {"<kept>": ..., "text": "..."} (Python json.dumps
+ * form, kept keys first in --keep order) or the raw text plus separator. */
+lf_code lf_write_sample(lf_out *o, const lf_writer_opts *w, const lf_sample *s, const lf_kept *kept,
+                        size_t n_kept, lf_error *err);
+
+/* Append one rejected record as JSONL:
+ * {"file", "line", "column", "error", "record"} with the record's original
+ * text, or "record_base64" when it is not valid UTF-8, or "record": null when
+ * it was not kept (too large). */
+lf_code lf_write_reject(lf_out *o, const lf_error *e, const lf_rawrec *rec, lf_error *err);
+
+const char *lf_format_name(lf_format f);
+int lf_format_parse(const char *name, lf_format *f);
+
+#endif

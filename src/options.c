@@ -1,0 +1,463 @@
+/* options.c - see options.h. */
+#include "llamafmt/options.h"
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "Usage: llamafmt [OPTION]... [FILE]...\n"
+    "Render chat records as Llama 3.1 Instruct training samples.\n"
+    "\n"
+    "Reads JSONL (one record per line), a JSON array of records, or pretty-printed\n"
+    "records one after another, from each FILE or from standard input (no FILE,\n"
+    "or FILE is -), and writes one sample per record.\n"
+    "\n"
+    "Input:\n"
+    "  -f, --from=SHAPE         record shape: auto (default: detected per record),\n"
+    "                           messages  {\"messages\":[{\"role\",\"content\"}]}\n"
+    "                           sharegpt  {\"conversations\":[{\"from\",\"value\"}],\"system\"?}\n"
+    "                           alpaca    {\"instruction\",\"input\"?,\"output\",\"system\"?,\"history\"?}\n"
+    "                           flat      {\"system\"?,\"user\",\"assistant\"}\n"
+    "      --messages-key=KEY   key of the message list (default: messages, or\n"
+    "                           conversations for sharegpt)\n"
+    "      --role-key=KEY       key of a message's role (default: role, or from)\n"
+    "      --content-key=KEY    key of a message's content (default: content, or value)\n"
+    "      --role-map=A=B,...   read role name A as B (system, user, assistant, tool);\n"
+    "                           ShareGPT's human/gpt/model/observation are built in\n"
+    "      --alpaca-joiner=STR  put STR between an alpaca instruction and a non-empty\n"
+    "                           input (default: \"\\n\\n\")\n"
+    "      --system=TEXT        system prompt for records that have none (default: none)\n"
+    "      --special-tokens=M   special-token text such as <|eot_id|> inside content:\n"
+    "                           error (default), strip, or allow\n"
+    "      --max-record-size=N  reject records larger than N bytes; suffixes K, M, G\n"
+    "                           (default: 64M)\n"
+    "\n"
+    "Rendering:\n"
+    "  -p, --profile=NAME       official (default): the Llama 3.1 Instruct chat\n"
+    "                           template as Hugging Face apply_chat_template renders it;\n"
+    "                           meta: Meta's llama-models format (no date block, content\n"
+    "                           verbatim); guide: the Korean fine-tuning guide's format\n"
+    "      --date=DATE          \"Today Date\" of the official system block\n"
+    "                           (default: 26 Jul 2024; never the clock)\n"
+    "      --bos, --no-bos      start each sample with <|begin_of_text|> (default: on)\n"
+    "      --end-of-text, --no-end-of-text\n"
+    "                           end each training sample with <|end_of_text|>\n"
+    "                           (default: on; off with --generation-prompt)\n"
+    "      --generation-prompt  render prompts for inference or evaluation: drop a\n"
+    "                           final assistant turn and end with an open assistant\n"
+    "                           header (default: training samples, which must end\n"
+    "                           with an assistant turn)\n"
+    "\n"
+    "Output:\n"
+    "  -t, --to=FORMAT          jsonl (default): {\"text\": SAMPLE} per line, written as\n"
+    "                           Python's json.dumps(ensure_ascii=False) writes it;\n"
+    "                           text: each raw sample followed by a separator\n"
+    "  -o, --output=FILE        write to FILE, atomically (default: standard output)\n"
+    "      --separator=STR      text: written after each sample (default: \"\\n\")\n"
+    "  -0, --null               text: end each sample with a NUL byte (implies -t text)\n"
+    "      --keep=KEY,...       jsonl: copy these top-level keys of each record into\n"
+    "                           its output line, before \"text\" (default: none)\n"
+    "  STR and TEXT options understand the escapes \\n \\t \\r \\0 and \\\\.\n"
+    "\n"
+    "Errors and reporting:\n"
+    "      --on-error=MODE      fail (default): stop at the first bad record, exit 1,\n"
+    "                           leave no output file; skip: reject bad records, go on,\n"
+    "                           exit 0 and print one summary line\n"
+    "      --rejects=FILE       write every rejected record to FILE as JSONL:\n"
+    "                           {\"file\",\"line\",\"column\",\"error\",\"record\"}\n"
+    "      --stats[=FORMAT]     print a summary on standard error: text (default) or\n"
+    "                           json; records read = samples written + rejected\n"
+    "  -v, --verbose            with --on-error=skip, also report every rejected record\n"
+    "  -q, --quiet              no summary line\n"
+    "  -h, --help               show this help and exit\n"
+    "  -V, --version            show the version and exit\n"
+    "\n"
+    "Errors are reported as FILE:LINE:COLUMN: PATH: MESSAGE, with 1-based lines and\n"
+    "byte columns counted per file (<stdin> for standard input).\n"
+    "\n"
+    "Exit status: 0 success; 1 bad input data; 2 usage error; 3 I/O or system error.\n"
+    "\n"
+    "Examples:\n"
+    "  llamafmt chats.jsonl > train.jsonl\n"
+    "  cat sharegpt.json | llamafmt -p official --no-end-of-text -o train.jsonl\n"
+    "  llamafmt -f alpaca --on-error=skip --rejects bad.jsonl --stats alpaca_data.json\n";
+
+const char *lf_usage_text(void) { return usage_text; }
+
+enum {
+    OPT_MESSAGES_KEY = 256,
+    OPT_ROLE_KEY,
+    OPT_CONTENT_KEY,
+    OPT_ROLE_MAP,
+    OPT_ALPACA_JOINER,
+    OPT_SYSTEM,
+    OPT_SPECIAL,
+    OPT_MAX_RECORD,
+    OPT_DATE,
+    OPT_BOS,
+    OPT_NO_BOS,
+    OPT_EOT,
+    OPT_NO_EOT,
+    OPT_GEN,
+    OPT_SEPARATOR,
+    OPT_KEEP,
+    OPT_ON_ERROR,
+    OPT_REJECTS,
+    OPT_STATS,
+};
+
+static const struct option long_opts[] = {
+    {"from", required_argument, NULL, 'f'},
+    {"messages-key", required_argument, NULL, OPT_MESSAGES_KEY},
+    {"role-key", required_argument, NULL, OPT_ROLE_KEY},
+    {"content-key", required_argument, NULL, OPT_CONTENT_KEY},
+    {"role-map", required_argument, NULL, OPT_ROLE_MAP},
+    {"alpaca-joiner", required_argument, NULL, OPT_ALPACA_JOINER},
+    {"system", required_argument, NULL, OPT_SYSTEM},
+    {"special-tokens", required_argument, NULL, OPT_SPECIAL},
+    {"max-record-size", required_argument, NULL, OPT_MAX_RECORD},
+    {"profile", required_argument, NULL, 'p'},
+    {"date", required_argument, NULL, OPT_DATE},
+    {"bos", no_argument, NULL, OPT_BOS},
+    {"no-bos", no_argument, NULL, OPT_NO_BOS},
+    {"end-of-text", no_argument, NULL, OPT_EOT},
+    {"no-end-of-text", no_argument, NULL, OPT_NO_EOT},
+    {"generation-prompt", no_argument, NULL, OPT_GEN},
+    {"to", required_argument, NULL, 't'},
+    {"output", required_argument, NULL, 'o'},
+    {"separator", required_argument, NULL, OPT_SEPARATOR},
+    {"null", no_argument, NULL, '0'},
+    {"keep", required_argument, NULL, OPT_KEEP},
+    {"on-error", required_argument, NULL, OPT_ON_ERROR},
+    {"rejects", required_argument, NULL, OPT_REJECTS},
+    {"stats", optional_argument, NULL, OPT_STATS},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+int lf_parse_size(const char *s, size_t *out)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return -1;
+    uint64_t v = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    unsigned shift = 0;
+    switch (*p) {
+    case '\0':
+        break;
+    case 'k': case 'K': shift = 10; p++; break;
+    case 'm': case 'M': shift = 20; p++; break;
+    case 'g': case 'G': shift = 30; p++; break;
+    default:
+        return -1;
+    }
+    if (*p == 'B' || *p == 'b')
+        p++;
+    if (*p != '\0' || v == 0 || v > (SIZE_MAX >> shift))
+        return -1;
+    *out = (size_t)(v << shift);
+    return 0;
+}
+
+long lf_unescape(const char *s, char *out)
+{
+    long k = 0;
+    for (; *s; s++) {
+        if (*s != '\\') {
+            out[k++] = *s;
+            continue;
+        }
+        switch (*++s) {
+        case 'n': out[k++] = '\n'; break;
+        case 't': out[k++] = '\t'; break;
+        case 'r': out[k++] = '\r'; break;
+        case '0': out[k++] = '\0'; break;
+        case '\\': out[k++] = '\\'; break;
+        default:
+            return -1;
+        }
+    }
+    return k;
+}
+
+/* Copy s into storage the config owns. */
+static char *own(lf_config *cfg, const char *s, size_t n)
+{
+    char **v = realloc(cfg->owned, (cfg->n_owned + 1) * sizeof *v);
+    if (v == NULL)
+        return NULL;
+    cfg->owned = v;
+    char *d = malloc(n + 1);
+    if (d == NULL)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    cfg->owned[cfg->n_owned++] = d;
+    return d;
+}
+
+#define usage(err, ...) lf_error_set((err), LF_E_USAGE, __VA_ARGS__)
+
+/* A string option with escapes; *len gets its decoded length. */
+static lf_code escaped(lf_config *cfg, const char *opt, const char *arg, const char **out, size_t *len,
+                       int allow_nul, lf_error *err)
+{
+    char *d = own(cfg, arg, strlen(arg));
+    if (d == NULL)
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    long n = lf_unescape(arg, d);
+    if (n < 0)
+        return lf_error_set(err, LF_E_USAGE, "%s: unknown escape in \"%s\" (use \\n \\t \\r \\0 \\\\)", opt, arg);
+    if (!allow_nul && memchr(d, '\0', (size_t)n) != NULL)
+        return lf_error_set(err, LF_E_USAGE, "%s: a NUL byte is not allowed here", opt);
+    d[n] = '\0';
+    if (!lf_utf8_valid(d, (size_t)n))
+        return lf_error_set(err, LF_E_USAGE, "%s: not valid UTF-8", opt);
+    *out = d;
+    if (len)
+        *len = (size_t)n;
+    return LF_OK;
+}
+
+static lf_code parse_role_map(lf_config *cfg, const char *arg, lf_error *err)
+{
+    char *copy = own(cfg, arg, strlen(arg));
+    if (copy == NULL)
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (eq == NULL || eq == item || eq[1] == '\0')
+            return usage(err, "--role-map: expected NAME=ROLE, got \"%s\"", item);
+        *eq = '\0';
+        lf_role role;
+        if (lf_role_parse(eq + 1, &role) != 0)
+            return lf_error_set(err, LF_E_USAGE, "--role-map: unknown target role \"%s\" (system, user, assistant, tool)",
+                                eq + 1);
+        lf_role_alias *a = realloc(cfg->aliases, (cfg->rec.n_aliases + 1) * sizeof *a);
+        if (a == NULL)
+            return lf_error_set(err, LF_E_NOMEM, "out of memory");
+        cfg->aliases = a;
+        a[cfg->rec.n_aliases].from = item;
+        a[cfg->rec.n_aliases].to = role;
+        cfg->rec.n_aliases++;
+        cfg->rec.aliases = cfg->aliases;
+    }
+    if (cfg->rec.n_aliases == 0)
+        return usage(err, "--role-map: no mapping in \"%s\"", arg);
+    return LF_OK;
+}
+
+static lf_code parse_keep(lf_config *cfg, const char *arg, lf_error *err)
+{
+    char *copy = own(cfg, arg, strlen(arg));
+    if (copy == NULL)
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    char *save = NULL;
+    for (char *key = strtok_r(copy, ",", &save); key; key = strtok_r(NULL, ",", &save)) {
+        if (strcmp(key, "text") == 0)
+            return usage(err, "--keep: \"%s\" would collide with the sample's own key", key);
+        if (!lf_utf8_valid(key, strlen(key)))
+            return usage(err, "--keep: key \"%s\" is not valid UTF-8", key);
+        for (size_t i = 0; i < cfg->n_keep; i++)
+            if (strcmp(cfg->keep[i], key) == 0)
+                return usage(err, "--keep: key \"%s\" named twice", key);
+        char **k = realloc(cfg->keep, (cfg->n_keep + 1) * sizeof *k);
+        if (k == NULL)
+            return lf_error_set(err, LF_E_NOMEM, "out of memory");
+        cfg->keep = k;
+        cfg->keep[cfg->n_keep++] = key;
+    }
+    if (cfg->n_keep == 0)
+        return usage(err, "--keep: no key in \"%s\"", arg);
+    return LF_OK;
+}
+
+static void defaults(lf_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->rec.shape = LF_SHAPE_AUTO;
+    cfg->rec.special = LF_SPECIAL_ERROR;
+    cfg->tpl.profile = LF_PROFILE_OFFICIAL;
+    cfg->tpl.date = LF_DEFAULT_DATE;
+    cfg->tpl.bos = 1;
+    cfg->tpl.end_of_text = -1;
+    cfg->wr.format = LF_FORMAT_JSONL;
+    cfg->max_record = LF_DEFAULT_MAX_RECORD;
+    cfg->on_error = LF_ON_ERROR_FAIL;
+}
+
+static lf_code keyopt(lf_config *cfg, const char *opt, const char *arg, const char **out, lf_error *err)
+{
+    if (*arg == '\0')
+        return usage(err, "%s: the key must not be empty", opt);
+    *out = own(cfg, arg, strlen(arg));
+    return *out ? LF_OK : lf_error_set(err, LF_E_NOMEM, "out of memory");
+}
+
+lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
+{
+    defaults(cfg);
+    int to_given = 0, null_sep = 0, sep_given = 0;
+    lf_code rc = LF_OK;
+    optind = 0;         /* glibc: full reinitialisation */
+    opterr = 0;
+    for (;;) {
+        int longidx = -1;
+        int c = getopt_long(argc, argv, "+:f:p:t:o:0vqhV", long_opts, &longidx);
+        if (c == -1)
+            break;
+        const char *a = optarg;
+        switch (c) {
+        case 'f':
+            if (lf_shape_parse(a, &cfg->rec.shape) != 0)
+                return usage(err, "--from: unknown shape \"%s\" (auto, messages, sharegpt, alpaca, flat)", a);
+            break;
+        case OPT_MESSAGES_KEY: rc = keyopt(cfg, "--messages-key", a, &cfg->rec.messages_key, err); break;
+        case OPT_ROLE_KEY: rc = keyopt(cfg, "--role-key", a, &cfg->rec.role_key, err); break;
+        case OPT_CONTENT_KEY: rc = keyopt(cfg, "--content-key", a, &cfg->rec.content_key, err); break;
+        case OPT_ROLE_MAP: rc = parse_role_map(cfg, a, err); break;
+        case OPT_ALPACA_JOINER: rc = escaped(cfg, "--alpaca-joiner", a, &cfg->rec.alpaca_joiner, NULL, 0, err); break;
+        case OPT_SYSTEM: rc = escaped(cfg, "--system", a, &cfg->rec.default_system, NULL, 0, err); break;
+        case OPT_SPECIAL:
+            if (strcmp(a, "error") == 0)
+                cfg->rec.special = LF_SPECIAL_ERROR;
+            else if (strcmp(a, "strip") == 0)
+                cfg->rec.special = LF_SPECIAL_STRIP;
+            else if (strcmp(a, "allow") == 0)
+                cfg->rec.special = LF_SPECIAL_ALLOW;
+            else
+                return usage(err, "--special-tokens: unknown mode \"%s\" (error, strip, allow)", a);
+            break;
+        case OPT_MAX_RECORD:
+            if (lf_parse_size(a, &cfg->max_record) != 0)
+                return usage(err, "--max-record-size: invalid size \"%s\" (e.g. 1000, 512K, 64M, 1G)", a);
+            break;
+        case 'p':
+            if (lf_profile_parse(a, &cfg->tpl.profile) != 0)
+                return usage(err, "--profile: unknown profile \"%s\" (official, meta, guide)", a);
+            break;
+        case OPT_DATE: {
+            const char *d;
+            size_t n;
+            rc = escaped(cfg, "--date", a, &d, &n, 0, err);
+            if (rc == LF_OK) {
+                size_t tl;
+                for (size_t i = 0; i < n; i++)
+                    if ((unsigned char)d[i] < 0x20)
+                        return usage(err, "--date: control characters are not allowed in \"%s\"", a);
+                if (lf_find_special(d, n, &tl) >= 0)
+                    return usage(err, "--date: special-token text is not allowed in \"%s\"", a);
+                cfg->tpl.date = d;
+            }
+            break;
+        }
+        case OPT_BOS: cfg->tpl.bos = 1; break;
+        case OPT_NO_BOS: cfg->tpl.bos = 0; break;
+        case OPT_EOT: cfg->tpl.end_of_text = 1; break;
+        case OPT_NO_EOT: cfg->tpl.end_of_text = 0; break;
+        case OPT_GEN: cfg->tpl.generation_prompt = 1; break;
+        case 't':
+            if (lf_format_parse(a, &cfg->wr.format) != 0)
+                return usage(err, "--to: unknown format \"%s\" (jsonl, text)", a);
+            to_given = 1;
+            break;
+        case 'o':
+            if (*a == '\0')
+                return lf_error_set(err, LF_E_USAGE, "--output: empty file name");
+            cfg->output = NULL;
+            if (strcmp(a, "-") != 0 && (cfg->output = own(cfg, a, strlen(a))) == NULL)
+                rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
+            break;
+        case OPT_SEPARATOR:
+            rc = escaped(cfg, "--separator", a, &cfg->wr.separator, &cfg->wr.separator_len, 1, err);
+            sep_given = 1;
+            break;
+        case '0':
+            cfg->wr.separator = "";
+            cfg->wr.separator_len = 1;  /* the string's terminating NUL */
+            null_sep = 1;
+            break;
+        case OPT_KEEP: rc = parse_keep(cfg, a, err); break;
+        case OPT_ON_ERROR:
+            if (strcmp(a, "fail") == 0)
+                cfg->on_error = LF_ON_ERROR_FAIL;
+            else if (strcmp(a, "skip") == 0)
+                cfg->on_error = LF_ON_ERROR_SKIP;
+            else
+                return usage(err, "--on-error: unknown mode \"%s\" (fail, skip)", a);
+            break;
+        case OPT_REJECTS:
+            if (*a == '\0')
+                return lf_error_set(err, LF_E_USAGE, "--rejects: empty file name");
+            if ((cfg->rejects = own(cfg, a, strlen(a))) == NULL)
+                rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
+            break;
+        case OPT_STATS:
+            if (a == NULL || strcmp(a, "text") == 0)
+                cfg->stats = LF_STATS_TEXT;
+            else if (strcmp(a, "json") == 0)
+                cfg->stats = LF_STATS_JSON;
+            else
+                return usage(err, "--stats: unknown format \"%s\" (text, json)", a);
+            break;
+        case 'v': cfg->verbose = 1; break;
+        case 'q': cfg->quiet = 1; break;
+        case 'h': cfg->help = 1; break;
+        case 'V': cfg->version = 1; break;
+        case ':':
+            return usage(err, "option %s needs a value", argv[optind - 1]);
+        case '?':
+        default:
+            if (optopt != 0 && optopt < 256)
+                return lf_error_set(err, LF_E_USAGE, "unknown option -%c", (char)optopt);
+            return usage(err, "unknown option %s", argv[optind - 1]);
+        }
+        if (rc != LF_OK)
+            return rc;
+    }
+    if (null_sep && sep_given)
+        return lf_error_set(err, LF_E_USAGE, "-0 and --separator are mutually exclusive");
+    if (null_sep && !to_given)
+        cfg->wr.format = LF_FORMAT_TEXT;
+    if ((null_sep || sep_given) && cfg->wr.format != LF_FORMAT_TEXT)
+        return usage(err, "%s only applies to --to text", null_sep ? "-0" : "--separator");
+    if (cfg->n_keep > 0 && cfg->wr.format != LF_FORMAT_JSONL)
+        return lf_error_set(err, LF_E_USAGE, "--keep only applies to --to jsonl");
+    if (cfg->verbose && cfg->quiet)
+        return lf_error_set(err, LF_E_USAGE, "--verbose and --quiet are mutually exclusive");
+    for (int i = optind; i < argc; i++) {
+        char **v = realloc(cfg->inputs, (cfg->n_inputs + 1) * sizeof *v);
+        if (v == NULL)
+            return lf_error_set(err, LF_E_NOMEM, "out of memory");
+        cfg->inputs = v;
+        cfg->inputs[cfg->n_inputs] = own(cfg, argv[i], strlen(argv[i]));
+        if (cfg->inputs[cfg->n_inputs] == NULL)
+            return lf_error_set(err, LF_E_NOMEM, "out of memory");
+        cfg->n_inputs++;
+    }
+    if (cfg->output != NULL && cfg->rejects != NULL && strcmp(cfg->output, cfg->rejects) == 0)
+        return usage(err, "--output and --rejects name the same file \"%s\"", cfg->output);
+    return LF_OK;
+}
+
+void lf_config_free(lf_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_owned; i++)
+        free(cfg->owned[i]);
+    free(cfg->owned);
+    free(cfg->inputs);
+    free(cfg->keep);
+    free(cfg->aliases);
+    memset(cfg, 0, sizeof *cfg);
+}

@@ -1,0 +1,1168 @@
+/* record.c - see record.h. */
+#include "llamafmt/record.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llamafmt/buf.h"
+
+/* ---- a tiny arena for derived strings (joined parts, stripped text) ---- */
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t cap, used;
+    char data[];
+} chunk;
+
+typedef struct arena {
+    chunk *head;
+} arena;
+
+static char *arena_alloc(arena *a, size_t n)
+{
+    if (a->head == NULL || a->head->cap - a->head->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        chunk *c = malloc(sizeof *c + cap);
+        if (c == NULL)
+            return NULL;
+        c->cap = cap;
+        c->used = 0;
+        c->next = a->head;
+        a->head = c;
+    }
+    char *p = a->head->data + a->head->used;
+    a->head->used += n;
+    return p;
+}
+
+/* Keep the newest chunk for reuse, free the rest. */
+static void arena_reset(arena *a)
+{
+    if (a->head == NULL)
+        return;
+    chunk *c = a->head->next;
+    while (c) {
+        chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->head->next = NULL;
+    a->head->used = 0;
+}
+
+static void arena_free(arena *a)
+{
+    arena_reset(a);
+    free(a->head);
+    a->head = NULL;
+}
+
+/* ---- the parser ---------------------------------------------------------- */
+
+struct lf_parser {
+    const lf_record_opts *opts;
+    cJSON *root;
+    arena mem;
+    lf_message *msgs;
+    size_t n, cap;
+    lf_conversation conv;
+};
+
+lf_parser *lf_parser_new(const lf_record_opts *opts)
+{
+    lf_parser *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return NULL;
+    p->opts = opts;
+    return p;
+}
+
+void lf_parser_free(lf_parser *p)
+{
+    if (p == NULL)
+        return;
+    cJSON_Delete(p->root);
+    arena_free(&p->mem);
+    free(p->msgs);
+    free(p);
+}
+
+/* ---- names --------------------------------------------------------------- */
+
+static const char *const role_names[LF_ROLE_COUNT] = {"system", "user", "assistant", "ipython"};
+static const char *const shape_names[LF_SHAPE_COUNT] = {"auto", "messages", "sharegpt", "alpaca", "flat"};
+
+const char *lf_role_name(lf_role role) { return role_names[role]; }
+const char *lf_shape_name(lf_shape shape) { return shape_names[shape]; }
+
+int lf_role_parse(const char *name, lf_role *role)
+{
+    for (int i = 0; i < LF_ROLE_COUNT; i++)
+        if (strcmp(name, role_names[i]) == 0) {
+            *role = (lf_role)i;
+            return 0;
+        }
+    if (strcmp(name, "tool") == 0) {
+        *role = LF_ROLE_IPYTHON;
+        return 0;
+    }
+    return -1;
+}
+
+int lf_shape_parse(const char *name, lf_shape *shape)
+{
+    for (int i = 0; i < LF_SHAPE_COUNT; i++)
+        if (strcmp(name, shape_names[i]) == 0) {
+            *shape = (lf_shape)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ShareGPT's role names (LLaMA-Factory, FastChat and friends). */
+static const lf_role_alias sharegpt_roles[] = {
+    {"human", LF_ROLE_USER},          {"user", LF_ROLE_USER},
+    {"gpt", LF_ROLE_ASSISTANT},       {"assistant", LF_ROLE_ASSISTANT},
+    {"model", LF_ROLE_ASSISTANT},     {"system", LF_ROLE_SYSTEM},
+    {"tool", LF_ROLE_IPYTHON},        {"ipython", LF_ROLE_IPYTHON},
+    {"observation", LF_ROLE_IPYTHON}, {"function_response", LF_ROLE_IPYTHON},
+};
+
+/* ---- special tokens ------------------------------------------------------ */
+
+static int match_special_name(const char *s, size_t n)
+{
+    static const char *const names[] = {
+        "begin_of_text", "end_of_text",   "finetune_right_pad_id", "start_header_id",
+        "end_header_id", "eom_id",        "eot_id",                "python_tag",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == n && memcmp(s, names[i], n) == 0)
+            return 1;
+    static const char rs[] = "reserved_special_token_";
+    size_t k = sizeof rs - 1;
+    if (n <= k || n > k + 3 || memcmp(s, rs, k) != 0)
+        return 0;
+    int v = 0;
+    for (size_t i = k; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (n > k + 1 && s[k] == '0')
+        return 0;                           /* no leading zeros */
+    return v <= 247;
+}
+
+long lf_find_special(const char *s, size_t n, size_t *tok_len)
+{
+    const char *p = s, *e = s + n;
+    while ((p = memchr(p, '<', (size_t)(e - p))) != NULL) {
+        if (e - p >= 4 && p[1] == '|') {
+            const char *name = p + 2;
+            const char *q = name;
+            while (q < e && q - name < 40 && ((*q >= 'a' && *q <= 'z') || *q == '_' || (*q >= '0' && *q <= '9')))
+                q++;
+            if (e - q >= 2 && q[0] == '|' && q[1] == '>' && match_special_name(name, (size_t)(q - name))) {
+                *tok_len = (size_t)(q + 2 - p);
+                return (long)(p - s);
+            }
+        }
+        p++;
+    }
+    return -1;
+}
+
+/* ---- raw text checks ----------------------------------------------------- */
+
+#define ONES ((uint64_t)0x0101010101010101ULL)
+#define HIGHS ((uint64_t)0x8080808080808080ULL)
+static inline uint64_t has_zero(uint64_t v) { return (v - ONES) & ~v & HIGHS; }
+static inline uint64_t has_less(uint64_t v, unsigned char c) { return (v - ONES * c) & ~v & HIGHS; }
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static long hex4(const char *s, size_t avail)
+{
+    if (avail < 4)
+        return -1;
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(s[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes left, s[0] >= 0x80), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c >= 0xC2 && c <= 0xDF)
+        return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && s[1] < 0xA0)
+            return 0;                       /* overlong */
+        if (c == 0xED && s[1] > 0x9F)
+            return 0;                       /* UTF-16 surrogate */
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && s[1] < 0x90)
+            return 0;
+        if (c == 0xF4 && s[1] > 0x8F)
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+int lf_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = utf8_seq(u + i, n - i);
+        if (k == 0)
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* Length of a valid JSON number at s, or 0. */
+static size_t number_len(const char *s, size_t n)
+{
+    size_t i = 0;
+    if (i < n && s[i] == '-')
+        i++;
+    if (i >= n)
+        return 0;
+    if (s[i] == '0')
+        i++;
+    else if (s[i] >= '1' && s[i] <= '9')
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    else
+        return 0;
+    if (i < n && s[i] == '.') {
+        i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return 0;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return 0;
+    }
+    if (i < n && (s[i] == '.' || s[i] == 'e' || s[i] == 'E' || (s[i] >= '0' && s[i] <= '9')))
+        return 0;                           /* "01", "1.2.3" */
+    return i;
+}
+
+/* Check what cJSON does not: UTF-8, raw control characters, escapes and
+ * number syntax.  Returns 0, or the error code with *at set to the offset. */
+static lf_code check_raw(const char *s, size_t n, size_t *at, lf_error *err)
+{
+    size_t i = 0;
+    int in_str = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (in_str) {
+            while (n - i >= 8) {
+                uint64_t v;
+                memcpy(&v, s + i, 8);
+                if ((v & HIGHS) | has_less(v, 0x20) | has_zero(v ^ (ONES * '"')) | has_zero(v ^ (ONES * '\\')))
+                    break;
+                i += 8;
+            }
+            if (i >= n)
+                break;
+            c = (unsigned char)s[i];
+            if (c == '"') {
+                in_str = 0;
+                i++;
+            } else if (c == '\\') {
+                *at = i;
+                if (i + 1 >= n)
+                    return lf_error_set(err, LF_E_JSON, "unterminated string");
+                char e = s[i + 1];
+                if (e == 'u') {
+                    long v = hex4(s + i + 2, n - i - 2);
+                    if (v < 0)
+                        return lf_error_set(err, LF_E_ESCAPE, "malformed \\u escape (four hex digits required)");
+                    if (v == 0)
+                        return lf_error_set(err, LF_E_ESCAPE, "\\u0000 (NUL) in a string is not accepted");
+                    if (v >= 0xDC00 && v <= 0xDFFF)
+                        return lf_error_set(err, LF_E_ESCAPE, "lone low surrogate \\u%04lx", v);
+                    if (v >= 0xD800 && v <= 0xDBFF) {
+                        long w = (n - i >= 12 && s[i + 6] == '\\' && s[i + 7] == 'u') ? hex4(s + i + 8, n - i - 8) : -1;
+                        if (w < 0xDC00 || w > 0xDFFF)
+                            return lf_error_set(err, LF_E_ESCAPE, "lone high surrogate \\u%04lx", v);
+                        i += 6;
+                    }
+                    i += 6;
+                } else if (e && strchr("\"\\/bfnrt", e)) {
+                    i += 2;
+                } else {
+                    return lf_error_set(err, LF_E_JSON, "invalid escape '\\%c' in string", e >= 0x20 && e < 0x7f ? e : '?');
+                }
+            } else if (c < 0x20) {
+                *at = i;
+                return lf_error_set(err, LF_E_JSON, "raw control character U+%04X in a string (must be escaped)", c);
+            } else if (c >= 0x80) {
+                size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+                if (k == 0) {
+                    *at = i;
+                    return lf_error_set(err, LF_E_UTF8, "invalid UTF-8 byte 0x%02x", c);
+                }
+                i += k;
+            } else {
+                i++;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_str = 1;
+            i++;
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            i++;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t k = number_len(s + i, n - i);
+            if (k == 0) {
+                *at = i;
+                return lf_error_set(err, LF_E_JSON, "invalid number");
+            }
+            i += k;
+        } else if (c < 0x20 || c == 0x7F) {
+            *at = i;
+            return lf_error_set(err, LF_E_JSON, "control character 0x%02x outside a string", c);
+        } else if (c >= 0x80) {
+            *at = i;
+            if (utf8_seq((const unsigned char *)s + i, n - i) == 0)
+                return lf_error_set(err, LF_E_UTF8, "invalid UTF-8 byte 0x%02x", c);
+            return lf_error_set(err, LF_E_JSON, "unexpected character outside a string");
+        } else if (c == '+' || c == '.') {
+            *at = i;
+            return lf_error_set(err, LF_E_JSON, "invalid number");
+        } else {
+            i++;
+        }
+    }
+    if (in_str) {
+        *at = n;
+        return lf_error_set(err, LF_E_JSON, "unterminated string");
+    }
+    return LF_OK;
+}
+
+/* ---- locating a path in the raw text --------------------------------------- */
+
+static size_t raw_ws(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    return i;
+}
+
+static size_t raw_skip(const char *s, size_t n, size_t i)
+{
+    if (i >= n)
+        return n;
+    if (s[i] == '"') {
+        for (i++; i < n; i++) {
+            if (s[i] == '\\')
+                i++;
+            else if (s[i] == '"')
+                return i + 1;
+        }
+        return n;
+    }
+    if (s[i] == '{' || s[i] == '[') {
+        size_t depth = 0;
+        for (; i < n; i++) {
+            char c = s[i];
+            if (c == '"') {
+                i = raw_skip(s, n, i) - 1;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if (c == '}' || c == ']') {
+                if (--depth == 0)
+                    return i + 1;
+            }
+        }
+        return n;
+    }
+    while (i < n && !strchr(" \t\r\n,]}", s[i]))
+        i++;
+    return i;
+}
+
+/* Does the raw string literal at s[i] (a '"') decode to key? */
+static int raw_key_equals(const char *s, size_t n, size_t i, const char *key)
+{
+    size_t k = 0, klen = strlen(key);
+    for (i++; i < n && s[i] != '"'; i++) {
+        unsigned char out[4];
+        size_t m = 1;
+        if (s[i] == '\\' && i + 1 < n) {
+            char e = s[++i];
+            if (e == 'u') {
+                long v = hex4(s + i + 1, n - i - 1);
+                if (v < 0)
+                    return 0;
+                i += 4;
+                if (v >= 0xD800 && v <= 0xDBFF && i + 6 < n) {
+                    long w = hex4(s + i + 3, n - i - 3);
+                    v = 0x10000 + ((v - 0xD800) << 10) + (w - 0xDC00);
+                    i += 6;
+                }
+                if (v < 0x80) {
+                    out[0] = (unsigned char)v;
+                } else if (v < 0x800) {
+                    out[0] = (unsigned char)(0xC0 | (v >> 6));
+                    out[1] = (unsigned char)(0x80 | (v & 0x3F));
+                    m = 2;
+                } else if (v < 0x10000) {
+                    out[0] = (unsigned char)(0xE0 | (v >> 12));
+                    out[1] = (unsigned char)(0x80 | ((v >> 6) & 0x3F));
+                    out[2] = (unsigned char)(0x80 | (v & 0x3F));
+                    m = 3;
+                } else {
+                    out[0] = (unsigned char)(0xF0 | (v >> 18));
+                    out[1] = (unsigned char)(0x80 | ((v >> 12) & 0x3F));
+                    out[2] = (unsigned char)(0x80 | ((v >> 6) & 0x3F));
+                    out[3] = (unsigned char)(0x80 | (v & 0x3F));
+                    m = 4;
+                }
+            } else {
+                const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
+                const char *f = strchr(from, e);
+                out[0] = (unsigned char)(f ? to[f - from] : e);
+            }
+        } else {
+            out[0] = (unsigned char)s[i];
+        }
+        if (k + m > klen || memcmp(key + k, out, m) != 0)
+            return 0;
+        k += m;
+    }
+    return k == klen;
+}
+
+/* Offset of the value at path in the raw record, or the offset of the
+ * deepest value that could be followed. */
+static size_t raw_locate(const char *s, size_t n, const lf_path *path)
+{
+    size_t at = raw_ws(s, n, 0);
+    for (int d = 0; d < path->n; d++) {
+        size_t i = at;
+        if (i >= n)
+            return at;
+        if (path->step[d].key != NULL) {
+            if (s[i] != '{')
+                return at;
+            i = raw_ws(s, n, i + 1);
+            size_t found = SIZE_MAX;
+            while (i < n && s[i] == '"') {
+                int match = raw_key_equals(s, n, i, path->step[d].key);
+                i = raw_ws(s, n, raw_skip(s, n, i));
+                if (i >= n || s[i] != ':')
+                    return at;
+                i = raw_ws(s, n, i + 1);
+                if (match) {
+                    found = i;
+                    break;
+                }
+                i = raw_ws(s, n, raw_skip(s, n, i));
+                if (i < n && s[i] == ',')
+                    i = raw_ws(s, n, i + 1);
+            }
+            if (found == SIZE_MAX)
+                return at;
+            at = found;
+        } else {
+            if (s[i] != '[')
+                return at;
+            i = raw_ws(s, n, i + 1);
+            for (int64_t k = 0; k < path->step[d].index; k++) {
+                i = raw_ws(s, n, raw_skip(s, n, i));
+                if (i >= n || s[i] != ',')
+                    return at;
+                i = raw_ws(s, n, i + 1);
+            }
+            at = i;
+        }
+    }
+    return at;
+}
+
+static void path_format(const lf_path *path, char *out, size_t size)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (int d = 0; d < path->n && k < size; d++) {
+        int w;
+        if (path->step[d].key != NULL)
+            w = snprintf(out + k, size - k, "%s%s", d ? "." : "", path->step[d].key);
+        else
+            w = snprintf(out + k, size - k, "[%lld]", (long long)path->step[d].index);
+        if (w < 0)
+            break;
+        k += (size_t)w;
+    }
+}
+
+void lf_record_locate(const lf_rawrec *rec, const lf_path *path, lf_error *err)
+{
+    uint64_t line = rec->line, col = rec->column;
+    if (rec->data != NULL)
+        lf_rawrec_position(rec, raw_locate(rec->data, rec->len, path), &line, &col);
+    lf_error_at(err, rec->file, line, col);
+    if (path->n > 0) {
+        char buf[256];
+        path_format(path, buf, sizeof buf);
+        lf_error_prefix(err, buf);
+    }
+}
+
+/* ---- path helpers ------------------------------------------------------------ */
+
+static lf_path path0(void)
+{
+    lf_path p;
+    memset(&p, 0, sizeof p);
+    return p;
+}
+
+static lf_path path_key(lf_path p, const char *key)
+{
+    if (p.n < 3) {
+        p.step[p.n].key = key;
+        p.step[p.n].index = 0;
+        p.n++;
+    }
+    return p;
+}
+
+static lf_path path_index(lf_path p, int64_t index)
+{
+    if (p.n < 3) {
+        p.step[p.n].key = NULL;
+        p.step[p.n].index = index;
+        p.n++;
+    }
+    return p;
+}
+
+/* ---- JSON lookups --------------------------------------------------------------- */
+
+typedef struct ctx {
+    lf_parser *p;
+    const lf_rawrec *rec;
+    lf_error *err;
+} ctx;
+
+/* Fail with code at path; returns code. */
+static lf_code fail_at(ctx *c, const lf_path *path, lf_code code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static lf_code fail_at(ctx *c, const lf_path *path, lf_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    c->err->code = code;
+    vsnprintf(c->err->msg, sizeof c->err->msg, fmt, ap);
+    va_end(ap);
+    lf_record_locate(c->rec, path, c->err);
+    return code;
+}
+
+static const char *type_name(const cJSON *v)
+{
+    if (v == NULL)
+        return "missing";
+    switch (v->type & 0xFF) {
+    case cJSON_False:
+    case cJSON_True:
+        return "a boolean";
+    case cJSON_NULL:
+        return "null";
+    case cJSON_Number:
+        return "a number";
+    case cJSON_String:
+        return "a string";
+    case cJSON_Array:
+        return "an array";
+    case cJSON_Object:
+        return "an object";
+    default:
+        return "invalid";
+    }
+}
+
+/* Case-sensitive member lookup that refuses duplicates. */
+static lf_code get(ctx *c, const cJSON *obj, const lf_path *path, const char *key, const cJSON **out)
+{
+    const cJSON *found = NULL, *it;
+    *out = NULL;
+    cJSON_ArrayForEach(it, obj) {
+        if (it->string != NULL && strcmp(it->string, key) == 0) {
+            if (found != NULL)
+                return fail_at(c, path, LF_E_DUP_KEY, "duplicate key \"%s\"", key);
+            found = it;
+        }
+    }
+    *out = found;
+    return LF_OK;
+}
+
+/* A string value (NUL-free: the raw check refused \u0000). */
+static lf_code want_string(ctx *c, const cJSON *v, const lf_path *path, const char **s, size_t *n)
+{
+    if (!cJSON_IsString(v))
+        return fail_at(c, path, LF_E_TYPE, "expected a string, found %s", type_name(v));
+    *s = v->valuestring;
+    *n = strlen(v->valuestring);
+    return LF_OK;
+}
+
+/* An optional string: missing or null gives *s = NULL. */
+static lf_code opt_string(ctx *c, const cJSON *obj, const lf_path *base, const char *key, const char **s,
+                          size_t *n)
+{
+    const cJSON *v;
+    lf_path path = path_key(*base, key);
+    lf_code rc = get(c, obj, base, key, &v);
+    *s = NULL;
+    *n = 0;
+    if (rc != LF_OK || v == NULL || cJSON_IsNull(v))
+        return rc;
+    return want_string(c, v, &path, s, n);
+}
+
+static lf_code req_string(ctx *c, const cJSON *obj, const lf_path *base, const char *key, const char **s,
+                          size_t *n)
+{
+    const cJSON *v;
+    lf_path path = path_key(*base, key);
+    lf_code rc = get(c, obj, base, key, &v);
+    if (rc != LF_OK)
+        return rc;
+    if (v == NULL)
+        return fail_at(c, base, LF_E_SHAPE, "missing key \"%s\"", key);
+    return want_string(c, v, &path, s, n);
+}
+
+/* ---- building the conversation ---------------------------------------------------- */
+
+static lf_code push(ctx *c, lf_role role, const char *text, size_t len, const lf_path *path)
+{
+    lf_parser *p = c->p;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        lf_message *m = realloc(p->msgs, cap * sizeof *m);
+        if (m == NULL)
+            return lf_error_set(c->err, LF_E_NOMEM, "out of memory");
+        p->msgs = m;
+        p->cap = cap;
+    }
+    lf_message *m = &p->msgs[p->n++];
+    m->role = role;
+    m->text = text;
+    m->len = len;
+    m->path = *path;
+    return LF_OK;
+}
+
+static const char *arena_concat(lf_parser *p, const char *a, size_t an, const char *sep, size_t sn,
+                                const char *b, size_t bn, size_t *out_len)
+{
+    char *d = arena_alloc(&p->mem, an + sn + bn + 1);
+    if (d == NULL)
+        return NULL;
+    memcpy(d, a, an);
+    memcpy(d + an, sep, sn);
+    memcpy(d + an + sn, b, bn);
+    d[an + sn + bn] = '\0';
+    *out_len = an + sn + bn;
+    return d;
+}
+
+/* Resolve a role name through --role-map, then the shape's own names. */
+static lf_code resolve_role(ctx *c, const char *name, lf_shape shape, const lf_path *path, lf_role *role)
+{
+    const lf_record_opts *o = c->p->opts;
+    for (size_t i = 0; i < o->n_aliases; i++)
+        if (strcmp(o->aliases[i].from, name) == 0) {
+            *role = o->aliases[i].to;
+            return LF_OK;
+        }
+    if (shape == LF_SHAPE_SHAREGPT) {
+        for (size_t i = 0; i < sizeof sharegpt_roles / sizeof sharegpt_roles[0]; i++)
+            if (strcmp(sharegpt_roles[i].from, name) == 0) {
+                *role = sharegpt_roles[i].to;
+                return LF_OK;
+            }
+    } else if (lf_role_parse(name, role) == 0) {
+        return LF_OK;
+    }
+    const char *hint = "user";
+    for (size_t i = 0; i < sizeof sharegpt_roles / sizeof sharegpt_roles[0]; i++)
+        if (strcmp(sharegpt_roles[i].from, name) == 0)
+            hint = role_names[sharegpt_roles[i].to];
+    char shown[64];
+    snprintf(shown, sizeof shown, "%s", name);
+    return fail_at(c, path, LF_E_ROLE, "unknown role \"%s\" (add --role-map %s=%s)", shown, shown, hint);
+}
+
+/* The text of a message's content: a string, or a list of text parts. */
+static lf_code content_text(ctx *c, const cJSON *v, const lf_path *path, const char **s, size_t *n)
+{
+    if (cJSON_IsString(v))
+        return want_string(c, v, path, s, n);
+    if (!cJSON_IsArray(v))
+        return fail_at(c, path, LF_E_TYPE, "content must be a string or a list of text parts, found %s",
+                       type_name(v));
+    size_t total = 0, parts = 0;
+    const cJSON *part;
+    int64_t i = 0;
+    cJSON_ArrayForEach(part, v) {
+        lf_path pp = path_index(*path, i++);
+        const cJSON *type, *text;
+        if (!cJSON_IsObject(part))
+            return fail_at(c, &pp, LF_E_TYPE, "content part must be an object, found %s", type_name(part));
+        lf_code rc = get(c, part, &pp, "type", &type);
+        if (rc == LF_OK)
+            rc = get(c, part, &pp, "text", &text);
+        if (rc != LF_OK)
+            return rc;
+        if (!cJSON_IsString(type) || strcmp(type->valuestring, "text") != 0) {
+            lf_path tp = path_key(pp, "type");
+            return fail_at(c, &tp, LF_E_TYPE, "only content parts of type \"text\" can be rendered, found %s%s%s",
+                           cJSON_IsString(type) ? "\"" : "", cJSON_IsString(type) ? type->valuestring : type_name(type),
+                           cJSON_IsString(type) ? "\"" : "");
+        }
+        if (!cJSON_IsString(text)) {
+            lf_path tp = path_key(pp, "text");
+            return fail_at(c, &tp, LF_E_TYPE, "expected a string, found %s", type_name(text));
+        }
+        total += strlen(text->valuestring);
+        parts++;
+    }
+    char *d = arena_alloc(&c->p->mem, total + parts + 1);
+    if (d == NULL)
+        return lf_error_set(c->err, LF_E_NOMEM, "out of memory");
+    size_t k = 0;
+    cJSON_ArrayForEach(part, v) {
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
+        size_t m = strlen(text->valuestring);
+        if (part != v->child)
+            d[k++] = '\n';
+        memcpy(d + k, text->valuestring, m);
+        k += m;
+    }
+    d[k] = '\0';
+    *s = d;
+    *n = k;
+    return LF_OK;
+}
+
+/* messages / sharegpt: a list of {role, content} objects. */
+static lf_code parse_list(ctx *c, const cJSON *root, lf_shape shape, const char *list_key,
+                          const char *role_key, const char *content_key)
+{
+    const cJSON *list;
+    lf_path base = path0();
+    lf_path lp = path_key(base, list_key);
+    lf_code rc = get(c, root, &base, list_key, &list);
+    if (rc != LF_OK)
+        return rc;
+    if (list == NULL)
+        return fail_at(c, &base, LF_E_SHAPE, "missing key \"%s\"", list_key);
+    if (!cJSON_IsArray(list))
+        return fail_at(c, &lp, LF_E_TYPE, "expected an array of messages, found %s", type_name(list));
+    if (shape == LF_SHAPE_SHAREGPT) {
+        const char *sys;
+        size_t sn;
+        rc = opt_string(c, root, &base, "system", &sys, &sn);
+        if (rc != LF_OK)
+            return rc;
+        if (sys != NULL) {
+            lf_path sp = path_key(base, "system");
+            if ((rc = push(c, LF_ROLE_SYSTEM, sys, sn, &sp)) != LF_OK)
+                return rc;
+        }
+    }
+    const cJSON *msg;
+    int64_t i = 0;
+    cJSON_ArrayForEach(msg, list) {
+        lf_path mp = path_index(lp, i++);
+        if (!cJSON_IsObject(msg))
+            return fail_at(c, &mp, LF_E_TYPE, "a message must be an object, found %s", type_name(msg));
+        const cJSON *rv, *cv, *tc;
+        const char *rk = role_key, *ck = content_key;
+        if ((rc = get(c, msg, &mp, rk, &rv)) != LF_OK || (rc = get(c, msg, &mp, ck, &cv)) != LF_OK ||
+            (rc = get(c, msg, &mp, "tool_calls", &tc)) != LF_OK)
+            return rc;
+        lf_path rp = path_key(mp, rk), cp = path_key(mp, ck);
+        if (rv == NULL)
+            return fail_at(c, &mp, LF_E_SHAPE, "missing key \"%s\"", rk);
+        if (!cJSON_IsString(rv))
+            return fail_at(c, &rp, LF_E_TYPE, "expected a string, found %s", type_name(rv));
+        lf_role role;
+        if ((rc = resolve_role(c, rv->valuestring, shape, &rp, &role)) != LF_OK)
+            return rc;
+        if (tc != NULL) {
+            lf_path tp = path_key(mp, "tool_calls");
+            return fail_at(c, &tp, LF_E_UNSUPPORTED, "tool calls are not supported by this version of llamafmt");
+        }
+        if (cv == NULL || cJSON_IsNull(cv))
+            return fail_at(c, cv ? &cp : &mp, LF_E_TYPE, "%s content (only an assistant message with tool_calls may omit it)",
+                           cv ? "null" : "missing");
+        const char *text = NULL;
+        size_t n = 0;
+        if ((rc = content_text(c, cv, &cp, &text, &n)) != LF_OK)
+            return rc;
+        if ((rc = push(c, role, text, n, &mp)) != LF_OK)
+            return rc;
+    }
+    return LF_OK;
+}
+
+static lf_code parse_alpaca(ctx *c, const cJSON *root)
+{
+    lf_path base = path0();
+    const char *ins = NULL, *inp = NULL, *out = NULL, *sys = NULL;
+    size_t ni = 0, np = 0, no = 0, ns = 0;
+    lf_code rc;
+    if ((rc = req_string(c, root, &base, "instruction", &ins, &ni)) != LF_OK ||
+        (rc = opt_string(c, root, &base, "input", &inp, &np)) != LF_OK ||
+        (rc = req_string(c, root, &base, "output", &out, &no)) != LF_OK ||
+        (rc = opt_string(c, root, &base, "system", &sys, &ns)) != LF_OK)
+        return rc;
+    if (sys != NULL) {
+        lf_path sp = path_key(base, "system");
+        if ((rc = push(c, LF_ROLE_SYSTEM, sys, ns, &sp)) != LF_OK)
+            return rc;
+    }
+    const cJSON *hist;
+    if ((rc = get(c, root, &base, "history", &hist)) != LF_OK)
+        return rc;
+    lf_path hp = path_key(base, "history");
+    if (hist != NULL && !cJSON_IsNull(hist)) {
+        if (!cJSON_IsArray(hist))
+            return fail_at(c, &hp, LF_E_TYPE, "expected an array of [instruction, response] pairs, found %s",
+                           type_name(hist));
+        const cJSON *pair;
+        int64_t i = 0;
+        cJSON_ArrayForEach(pair, hist) {
+            lf_path pp = path_index(hp, i++);
+            const cJSON *q = pair ? pair->child : NULL, *a = q ? q->next : NULL;
+            if (!cJSON_IsArray(pair) || q == NULL || a == NULL || a->next != NULL)
+                return fail_at(c, &pp, LF_E_TYPE, "a history entry must be a [instruction, response] pair");
+            lf_path qp = path_index(pp, 0), ap = path_index(pp, 1);
+            const char *qs = NULL, *as = NULL;
+            size_t qn = 0, an = 0;
+            if ((rc = want_string(c, q, &qp, &qs, &qn)) != LF_OK || (rc = want_string(c, a, &ap, &as, &an)) != LF_OK)
+                return rc;
+            if ((rc = push(c, LF_ROLE_USER, qs, qn, &qp)) != LF_OK || (rc = push(c, LF_ROLE_ASSISTANT, as, an, &ap)) != LF_OK)
+                return rc;
+        }
+    }
+    const char *user = ins;
+    size_t un = ni;
+    if (inp != NULL && np > 0) {
+        if (ni == 0) {
+            user = inp;
+            un = np;
+        } else {
+            const char *j = c->p->opts->alpaca_joiner ? c->p->opts->alpaca_joiner : "\n\n";
+            user = arena_concat(c->p, ins, ni, j, strlen(j), inp, np, &un);
+            if (user == NULL)
+                return lf_error_set(c->err, LF_E_NOMEM, "out of memory");
+        }
+    }
+    lf_path ip = path_key(base, "instruction"), op = path_key(base, "output");
+    if ((rc = push(c, LF_ROLE_USER, user, un, &ip)) != LF_OK)
+        return rc;
+    return push(c, LF_ROLE_ASSISTANT, out, no, &op);
+}
+
+static lf_code parse_flat(ctx *c, const cJSON *root)
+{
+    lf_path base = path0();
+    const char *sys = NULL, *user = NULL, *asst = NULL;
+    size_t ns = 0, nu = 0, na = 0;
+    lf_code rc;
+    if ((rc = opt_string(c, root, &base, "system", &sys, &ns)) != LF_OK ||
+        (rc = req_string(c, root, &base, "user", &user, &nu)) != LF_OK ||
+        (rc = req_string(c, root, &base, "assistant", &asst, &na)) != LF_OK)
+        return rc;
+    lf_path sp = path_key(base, "system"), up = path_key(base, "user"), ap = path_key(base, "assistant");
+    if (sys != NULL && (rc = push(c, LF_ROLE_SYSTEM, sys, ns, &sp)) != LF_OK)
+        return rc;
+    if ((rc = push(c, LF_ROLE_USER, user, nu, &up)) != LF_OK)
+        return rc;
+    return push(c, LF_ROLE_ASSISTANT, asst, na, &ap);
+}
+
+static int has_key(const cJSON *obj, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(obj, key) != NULL;
+}
+
+static lf_code detect_shape(ctx *c, const cJSON *root, lf_shape *shape)
+{
+    const lf_record_opts *o = c->p->opts;
+    if (o->shape != LF_SHAPE_AUTO) {
+        *shape = o->shape;
+        return LF_OK;
+    }
+    if (o->messages_key != NULL && has_key(root, o->messages_key)) {
+        /* A renamed list: ShareGPT-like when its messages say "from". */
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, o->messages_key);
+        const cJSON *first = cJSON_IsArray(list) ? list->child : NULL;
+        *shape = LF_SHAPE_MESSAGES;
+        if (o->role_key == NULL && cJSON_IsObject(first) && !has_key(first, "role") && has_key(first, "from"))
+            *shape = LF_SHAPE_SHAREGPT;
+        return LF_OK;
+    }
+    if (has_key(root, "messages"))
+        *shape = LF_SHAPE_MESSAGES;
+    else if (has_key(root, "conversations"))
+        *shape = LF_SHAPE_SHAREGPT;
+    else if (has_key(root, "instruction"))
+        *shape = LF_SHAPE_ALPACA;
+    else if (has_key(root, "user") || has_key(root, "assistant"))
+        *shape = LF_SHAPE_FLAT;
+    else {
+        lf_path base = path0();
+        return fail_at(c, &base, LF_E_SHAPE,
+                       "unknown record shape: no \"messages\", \"conversations\", \"instruction\" or "
+                       "\"user\"/\"assistant\" key (see -f and --messages-key)");
+    }
+    return LF_OK;
+}
+
+/* Record-level keys: the oracle's render options, and tools (not yet). */
+static lf_code record_options(ctx *c, const cJSON *root)
+{
+    lf_parser *p = c->p;
+    lf_path base = path0();
+    const cJSON *v;
+    lf_code rc;
+    p->conv.date = NULL;
+    p->conv.date_len = 0;
+    p->conv.gen_prompt = -1;
+    if ((rc = opt_string(c, root, &base, "date_string", &p->conv.date, &p->conv.date_len)) != LF_OK)
+        return rc;
+    if ((rc = get(c, root, &base, "add_generation_prompt", &v)) != LF_OK)
+        return rc;
+    if (v != NULL && !cJSON_IsNull(v)) {
+        lf_path vp = path_key(base, "add_generation_prompt");
+        if (!cJSON_IsBool(v))
+            return fail_at(c, &vp, LF_E_TYPE, "expected a boolean, found %s", type_name(v));
+        p->conv.gen_prompt = cJSON_IsTrue(v);
+    }
+    static const char *const tool_keys[] = {"tools", "custom_tools", "builtin_tools"};
+    for (size_t i = 0; i < 3; i++) {
+        if ((rc = get(c, root, &base, tool_keys[i], &v)) != LF_OK)
+            return rc;
+        /* null and [] mean "no tools" */
+        if (v == NULL || cJSON_IsNull(v) || (cJSON_IsArray(v) && v->child == NULL))
+            continue;
+        lf_path vp = path_key(base, tool_keys[i]);
+        return fail_at(c, &vp, LF_E_UNSUPPORTED, "tool definitions are not supported by this version of llamafmt");
+    }
+    return LF_OK;
+}
+
+/* Special-token text in every content, per --special-tokens. */
+static lf_code check_special(ctx *c)
+{
+    lf_parser *p = c->p;
+    lf_special_policy pol = p->opts->special;
+    if (pol == LF_SPECIAL_ALLOW)
+        return LF_OK;
+    for (size_t i = 0; i < p->n; i++) {
+        lf_message *m = &p->msgs[i];
+        size_t tl;
+        long at = lf_find_special(m->text, m->len, &tl);
+        if (at < 0)
+            continue;
+        if (pol == LF_SPECIAL_ERROR) {
+            lf_path path = m->path;
+            return fail_at(c, &path, LF_E_SPECIAL,
+                           "content contains the special token text \"%.*s\" (use --special-tokens=strip or allow)",
+                           (int)tl, m->text + at);
+        }
+        char *d = arena_alloc(&p->mem, m->len + 1);
+        if (d == NULL)
+            return lf_error_set(c->err, LF_E_NOMEM, "out of memory");
+        size_t k = 0, from = 0;
+        while (at >= 0) {
+            size_t a = from + (size_t)at;
+            memcpy(d + k, m->text + from, a - from);
+            k += a - from;
+            from = a + tl;
+            at = lf_find_special(m->text + from, m->len - from, &tl);
+        }
+        memcpy(d + k, m->text + from, m->len - from);
+        k += m->len - from;
+        d[k] = '\0';
+        m->text = d;
+        m->len = k;
+    }
+    if (p->conv.date != NULL && lf_find_special(p->conv.date, p->conv.date_len, &(size_t){0}) >= 0) {
+        lf_path dp = path_key(path0(), "date_string");
+        return fail_at(c, &dp, LF_E_SPECIAL, "date_string contains special token text");
+    }
+    return LF_OK;
+}
+
+/* System first, at most once; --system inserted where there is none. */
+static lf_code check_structure(ctx *c)
+{
+    lf_parser *p = c->p;
+    for (size_t i = 1; i < p->n; i++)
+        if (p->msgs[i].role == LF_ROLE_SYSTEM) {
+            lf_path path = p->msgs[i].path;
+            return fail_at(c, &path, LF_E_ORDER, "a system message is only allowed as the first message");
+        }
+    const char *ds = p->opts->default_system;
+    if (ds != NULL && (p->n == 0 || p->msgs[0].role != LF_ROLE_SYSTEM)) {
+        lf_path none = path0();
+        lf_code rc = push(c, LF_ROLE_SYSTEM, ds, strlen(ds), &none);
+        if (rc != LF_OK)
+            return rc;
+        memmove(p->msgs + 1, p->msgs, (p->n - 1) * sizeof *p->msgs);
+        p->msgs[0].role = LF_ROLE_SYSTEM;
+        p->msgs[0].text = ds;
+        p->msgs[0].len = strlen(ds);
+        p->msgs[0].path = none;
+    }
+    size_t turns = p->n - (p->n > 0 && p->msgs[0].role == LF_ROLE_SYSTEM);
+    if (turns == 0) {
+        lf_path path = path0();
+        return fail_at(c, &path, LF_E_EMPTY, "the conversation has no messages besides a system prompt");
+    }
+    return LF_OK;
+}
+
+lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversation **conv, lf_error *err)
+{
+    ctx c = {p, rec, err};
+    cJSON_Delete(p->root);
+    p->root = NULL;
+    arena_reset(&p->mem);
+    p->n = 0;
+    *conv = NULL;
+
+    size_t at = 0;
+    lf_code rc = check_raw(rec->data, rec->len, &at, err);
+    if (rc == LF_OK) {
+        const char *end = NULL;
+        p->root = cJSON_ParseWithLengthOpts(rec->data, rec->len, &end, 0);
+        if (p->root == NULL) {
+            at = end ? (size_t)(end - rec->data) : 0;
+            rc = lf_error_set(err, LF_E_JSON, "invalid JSON%s", at >= rec->len ? " (unexpected end of record)" : "");
+        } else {
+            at = raw_ws(rec->data, rec->len, (size_t)(end - rec->data));
+            if (at < rec->len)
+                rc = lf_error_set(err, LF_E_JSON, "unexpected data after the record");
+        }
+    }
+    if (rc != LF_OK) {
+        uint64_t line, col;
+        lf_rawrec_position(rec, at, &line, &col);
+        lf_error_at(err, rec->file, line, col);
+        return rc;
+    }
+    if (!cJSON_IsObject(p->root)) {
+        lf_path base = path0();
+        return fail_at(&c, &base, LF_E_TYPE, "a record must be a JSON object, found %s", type_name(p->root));
+    }
+    lf_shape shape = LF_SHAPE_MESSAGES;
+    if ((rc = detect_shape(&c, p->root, &shape)) != LF_OK || (rc = record_options(&c, p->root)) != LF_OK)
+        return rc;
+    const lf_record_opts *o = p->opts;
+    switch (shape) {
+    case LF_SHAPE_MESSAGES:
+        rc = parse_list(&c, p->root, shape, o->messages_key ? o->messages_key : "messages",
+                        o->role_key ? o->role_key : "role", o->content_key ? o->content_key : "content");
+        break;
+    case LF_SHAPE_SHAREGPT:
+        rc = parse_list(&c, p->root, shape, o->messages_key ? o->messages_key : "conversations",
+                        o->role_key ? o->role_key : "from", o->content_key ? o->content_key : "value");
+        break;
+    case LF_SHAPE_ALPACA:
+        rc = parse_alpaca(&c, p->root);
+        break;
+    case LF_SHAPE_FLAT:
+    default:
+        rc = parse_flat(&c, p->root);
+        break;
+    }
+    if (rc == LF_OK)
+        rc = check_structure(&c);
+    if (rc == LF_OK)
+        rc = check_special(&c);
+    if (rc != LF_OK)
+        return rc;
+    p->conv.msgs = p->msgs;
+    p->conv.n = p->n;
+    p->conv.shape = shape;
+    *conv = &p->conv;
+    return LF_OK;
+}
+
+lf_code lf_record_raw_value(lf_parser *p, const lf_rawrec *rec, const char *key, const char **text, size_t *len,
+                            lf_error *err)
+{
+    ctx c = {p, rec, err};
+    lf_path base = path0();
+    const cJSON *v;
+    lf_code rc = get(&c, p->root, &base, key, &v);
+    if (rc != LF_OK)
+        return rc;
+    if (v == NULL)
+        return fail_at(&c, &base, LF_E_SHAPE, "missing key \"%s\" (named by --keep)", key);
+    lf_path kp = path_key(base, key);
+    size_t at = raw_locate(rec->data, rec->len, &kp);
+    size_t end = raw_skip(rec->data, rec->len, at);
+    *text = rec->data + at;
+    *len = end - at;
+    return LF_OK;
+}
