@@ -851,6 +851,9 @@ static lf_code parse_list(ctx *c, const cJSON *root, lf_shape shape, const char 
         if (cv == NULL || cJSON_IsNull(cv))
             return fail_at(c, cv ? &cp : &mp, LF_E_TYPE, "%s content (only an assistant message with tool_calls may omit it)",
                            cv ? "null" : "missing");
+        if (role == LF_ROLE_IPYTHON && !cJSON_IsString(cv))
+            return fail_at(c, &cp, LF_E_UNSUPPORTED,
+                           "tool results that are not strings are not supported by this version of llamafmt");
         const char *text = NULL;
         size_t n = 0;
         if ((rc = content_text(c, cv, &cp, &text, &n)) != LF_OK)
