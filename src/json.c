@@ -24,6 +24,8 @@
  */
 #include "llamafmt/json.h"
 
+#include "unicode.h"
+
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -447,29 +449,6 @@ static void skip_ws(jctx *c)
     }
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* The 4 hex digits at s[0..4) (caller checked they exist), or -1. */
-static long hex4(const char *s)
-{
-    long v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(s[i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
-}
 
 /* Parse the string starting at the '"' at c->pos; on success c->pos is past
  * the closing quote. */
@@ -498,14 +477,14 @@ static int parse_string(jctx *c, unsigned char *flags)
             pos += 2;
             break;
         case 'u': {
-            long cp = (n - pos >= 6) ? hex4(t + pos + 2) : -1;
+            long cp = (n - pos >= 6) ? lf_hex4(t + pos + 2) : -1;
             if (cp < 0)
                 return fail_at(c, pos, "invalid \\u escape");
             if (cp >= 0xDC00 && cp <= 0xDFFF)
                 return fail_at(c, pos, "lone surrogate escape");
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 long lo = (n - pos >= 12 && t[pos + 6] == '\\' && t[pos + 7] == 'u')
-                              ? hex4(t + pos + 8) : -1;
+                              ? lf_hex4(t + pos + 8) : -1;
                 if (lo < 0xDC00 || lo > 0xDFFF)
                     return fail_at(c, pos, "lone surrogate escape");
                 pos += 12;
@@ -593,10 +572,10 @@ static char *unescape(const char *t, size_t p, size_t stop, char *d, int reescap
         case 'r': cp = 0x0D; break;
         case 't': cp = 0x09; break;
         case 'u':
-            cp = (unsigned long)hex4(t + p);
+            cp = (unsigned long)lf_hex4(t + p);
             p += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
-                unsigned long lo = (unsigned long)hex4(t + p + 2);
+                unsigned long lo = (unsigned long)lf_hex4(t + p + 2);
                 p += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
@@ -608,18 +587,8 @@ static char *unescape(const char *t, size_t p, size_t stop, char *d, int reescap
                 d = put_escape(d, (unsigned char)cp);
             else
                 *d++ = (char)cp;
-        } else if (cp < 0x800) {
-            *d++ = (char)(0xC0 | (cp >> 6));
-            *d++ = (char)(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            *d++ = (char)(0xE0 | (cp >> 12));
-            *d++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-            *d++ = (char)(0x80 | (cp & 0x3F));
         } else {
-            *d++ = (char)(0xF0 | (cp >> 18));
-            *d++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-            *d++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-            *d++ = (char)(0x80 | (cp & 0x3F));
+            d += lf_utf8_put(d, cp);
         }
     }
     return d;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "llamafmt/buf.h"
+#include "unicode.h"
 
 /* ---- a tiny arena for derived strings (joined parts, stripped text) ---- */
 
@@ -184,29 +185,9 @@ long lf_find_special(const char *s, size_t n, size_t *tok_len)
 static inline uint64_t has_zero(uint64_t v) { return (v - ONES) & ~v & HIGHS; }
 static inline uint64_t has_less(uint64_t v, unsigned char c) { return (v - ONES * c) & ~v & HIGHS; }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static long hex4(const char *s, size_t avail)
 {
-    if (avail < 4)
-        return -1;
-    long v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(s[i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
+    return avail < 4 ? -1 : lf_hex4(s);
 }
 
 /* Length of the valid UTF-8 sequence at s (n > 0 bytes left, s[0] >= 0x80), or 0. */
@@ -448,24 +429,7 @@ static int raw_key_equals(const char *s, size_t n, size_t i, const char *key)
                     v = 0x10000 + ((v - 0xD800) << 10) + (w - 0xDC00);
                     i += 6;
                 }
-                if (v < 0x80) {
-                    out[0] = (unsigned char)v;
-                } else if (v < 0x800) {
-                    out[0] = (unsigned char)(0xC0 | (v >> 6));
-                    out[1] = (unsigned char)(0x80 | (v & 0x3F));
-                    m = 2;
-                } else if (v < 0x10000) {
-                    out[0] = (unsigned char)(0xE0 | (v >> 12));
-                    out[1] = (unsigned char)(0x80 | ((v >> 6) & 0x3F));
-                    out[2] = (unsigned char)(0x80 | (v & 0x3F));
-                    m = 3;
-                } else {
-                    out[0] = (unsigned char)(0xF0 | (v >> 18));
-                    out[1] = (unsigned char)(0x80 | ((v >> 12) & 0x3F));
-                    out[2] = (unsigned char)(0x80 | ((v >> 6) & 0x3F));
-                    out[3] = (unsigned char)(0x80 | (v & 0x3F));
-                    m = 4;
-                }
+                m = lf_utf8_put((char *)out, (unsigned long)v);
             } else {
                 const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
                 const char *f = strchr(from, e);
