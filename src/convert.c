@@ -137,6 +137,41 @@ static lf_code convert_fd(run *r, int fd, const char *name, lf_error *err)
     return rc;
 }
 
+/* Read a whole (small) file, e.g. --tools. */
+static lf_code read_whole(const char *path, char **out, size_t *len, lf_error *err)
+{
+    lf_buf b = LF_BUF_INIT;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        lf_error_at(err, path, 0, 0);
+        return lf_error_set(err, LF_E_IO, "cannot open: %s", strerror(errno));
+    }
+    for (;;) {
+        if (lf_buf_reserve(&b, 65536) != 0) {
+            close(fd);
+            lf_buf_free(&b);
+            return lf_error_set(err, LF_E_NOMEM, "out of memory");
+        }
+        ssize_t k = read(fd, b.data + b.len, b.cap - b.len);
+        if (k == 0)
+            break;
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            lf_error_at(err, path, 0, 0);
+            lf_error_set(err, LF_E_IO, "read error: %s", strerror(errno));
+            close(fd);
+            lf_buf_free(&b);
+            return LF_E_IO;
+        }
+        b.len += (size_t)k;
+    }
+    close(fd);
+    *out = b.data;
+    *len = b.len;
+    return LF_OK;
+}
+
 /* Refuse to write over an input: compare device and inode. */
 static lf_code check_not_input(const lf_config *cfg, const char *out, lf_error *err)
 {
@@ -168,7 +203,26 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
         rc = check_not_input(cfg, cfg->rejects, err);
     if (rc != LF_OK)
         return rc;
-    r.parser = lf_parser_new(&cfg->rec);
+    /* --tools: read once, checked once, shared by every record */
+    lf_record_opts rec_opts = cfg->rec;
+    char *tools_text = NULL;
+    if (cfg->tools_path != NULL) {
+        size_t len = 0;
+        rc = read_whole(cfg->tools_path, &tools_text, &len, err);
+        if (rc == LF_OK && lf_tools_check(tools_text, len, err) != LF_OK) {
+            lf_error_at(err, cfg->tools_path, err->line, err->column);
+            lf_error_prefix(err, "--tools");
+            rc = LF_E_USAGE;
+            err->code = rc;
+        }
+        if (rc != LF_OK) {
+            free(tools_text);
+            return rc;
+        }
+        rec_opts.tools_json = tools_text;
+        rec_opts.tools_json_len = len;
+    }
+    r.parser = lf_parser_new(&rec_opts);
     r.kept = calloc(cfg->n_keep ? cfg->n_keep : 1, sizeof *r.kept);
     if (r.parser == NULL || r.kept == NULL) {
         rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
@@ -243,6 +297,7 @@ done:
     lf_sample_free(&r.sample);
     lf_parser_free(r.parser);
     free(r.kept);
+    free(tools_text);
     return rc;
 }
 

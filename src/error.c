@@ -19,6 +19,7 @@ static const char *const code_names[LF_CODE_COUNT] = {
     [LF_E_EMPTY] = "empty",
     [LF_E_NO_ASSISTANT] = "no_assistant",
     [LF_E_SPECIAL] = "special_token",
+    [LF_E_TOOL] = "tool",
     [LF_E_UNSUPPORTED] = "unsupported",
     [LF_E_FRAMING] = "framing",
     [LF_E_USAGE] = "usage",

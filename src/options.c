@@ -35,6 +35,19 @@ static const char usage_text[] =
     "      --max-record-size=N  reject records larger than N bytes; suffixes K, M, G\n"
     "                           (default: 64M)\n"
     "\n"
+    "Tool calling (record keys win over these):\n"
+    "      --tools=FILE         a JSON array of function specifications for records\n"
+    "                           without \"tools\" (default: none); \"tools\": [] in a\n"
+    "                           record means no tools, not an empty tool preamble\n"
+    "      --builtin-tools=A,B  built-in tools (brave_search, wolfram_alpha,\n"
+    "                           code_interpreter) for records without \"builtin_tools\"\n"
+    "                           (default: none)\n"
+    "      --tools-in=WHERE     put tool definitions in the first user message (user,\n"
+    "                           the default) or the system block (system), for records\n"
+    "                           without \"tools_in_user_message\"\n"
+    "      --lenient-tool-calls read \"tool_calls\": [] or null as no call (default: an\n"
+    "                           error, as in the template)\n"
+    "\n"
     "Rendering:\n"
     "  -p, --profile=NAME       official (default): the Llama 3.1 Instruct chat\n"
     "                           template as Hugging Face apply_chat_template renders it;\n"
@@ -110,6 +123,10 @@ enum {
     OPT_ON_ERROR,
     OPT_REJECTS,
     OPT_STATS,
+    OPT_TOOLS,
+    OPT_BUILTIN_TOOLS,
+    OPT_TOOLS_IN,
+    OPT_LENIENT_TOOL_CALLS,
 };
 
 static const struct option long_opts[] = {
@@ -122,6 +139,10 @@ static const struct option long_opts[] = {
     {"system", required_argument, NULL, OPT_SYSTEM},
     {"special-tokens", required_argument, NULL, OPT_SPECIAL},
     {"max-record-size", required_argument, NULL, OPT_MAX_RECORD},
+    {"tools", required_argument, NULL, OPT_TOOLS},
+    {"builtin-tools", required_argument, NULL, OPT_BUILTIN_TOOLS},
+    {"tools-in", required_argument, NULL, OPT_TOOLS_IN},
+    {"lenient-tool-calls", no_argument, NULL, OPT_LENIENT_TOOL_CALLS},
     {"profile", required_argument, NULL, 'p'},
     {"date", required_argument, NULL, OPT_DATE},
     {"bos", no_argument, NULL, OPT_BOS},
@@ -287,11 +308,35 @@ static lf_code parse_keep(lf_config *cfg, const char *arg, lf_error *err)
     return LF_OK;
 }
 
+static lf_code parse_builtin(lf_config *cfg, const char *arg, lf_error *err)
+{
+    char *copy = own(cfg, arg, strlen(arg));
+    if (copy == NULL)
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    free(cfg->builtin);
+    cfg->builtin = NULL;
+    cfg->rec.n_builtin_tools = 0;
+    char *save = NULL;
+    for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        if (lf_find_special(name, strlen(name), &(size_t){0}) >= 0 || !lf_utf8_valid(name, strlen(name)))
+            return usage(err, "--builtin-tools: invalid tool name \"%s\"", name);
+        char **v = realloc(cfg->builtin, (cfg->rec.n_builtin_tools + 1) * sizeof *v);
+        if (v == NULL)
+            return lf_error_set(err, LF_E_NOMEM, "out of memory");
+        cfg->builtin = v;
+        cfg->builtin[cfg->rec.n_builtin_tools++] = name;
+    }
+    cfg->rec.builtin_tools = (const char *const *)cfg->builtin;
+    cfg->rec.builtin_tools_set = 1;
+    return LF_OK;
+}
+
 static void defaults(lf_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->rec.shape = LF_SHAPE_AUTO;
     cfg->rec.special = LF_SPECIAL_ERROR;
+    cfg->rec.tools_in_user = -1;
     cfg->tpl.profile = LF_PROFILE_OFFICIAL;
     cfg->tpl.date = LF_DEFAULT_DATE;
     cfg->tpl.bos = 1;
@@ -393,6 +438,22 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
             null_sep = 1;
             break;
         case OPT_KEEP: rc = parse_keep(cfg, a, err); break;
+        case OPT_TOOLS:
+            if (*a == '\0')
+                return lf_error_set(err, LF_E_USAGE, "--tools: empty file name");
+            if ((cfg->tools_path = own(cfg, a, strlen(a))) == NULL)
+                rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
+            break;
+        case OPT_BUILTIN_TOOLS: rc = parse_builtin(cfg, a, err); break;
+        case OPT_TOOLS_IN:
+            if (strcmp(a, "user") == 0)
+                cfg->rec.tools_in_user = 1;
+            else if (strcmp(a, "system") == 0)
+                cfg->rec.tools_in_user = 0;
+            else
+                return usage(err, "--tools-in: unknown place \"%s\" (user, system)", a);
+            break;
+        case OPT_LENIENT_TOOL_CALLS: cfg->rec.lenient_tool_calls = 1; break;
         case OPT_ON_ERROR:
             if (strcmp(a, "fail") == 0)
                 cfg->on_error = LF_ON_ERROR_FAIL;
@@ -463,5 +524,6 @@ void lf_config_free(lf_config *cfg)
     free(cfg->inputs);
     free(cfg->keep);
     free(cfg->aliases);
+    free(cfg->builtin);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -67,11 +67,23 @@ static void arena_free(arena *a)
 struct lf_parser {
     const lf_record_opts *opts;
     cJSON *root;
+    cJSON **extra;              /* trees parsed out of JSON strings (arguments, tools) */
+    size_t n_extra, cap_extra;
     arena mem;
     lf_message *msgs;
     size_t n, cap;
     lf_conversation conv;
+    lf_json_text *opt_tools;    /* the specs of --tools, computed once */
+    size_t n_opt_tools;
+    int opt_tools_ready;
 };
+
+static void free_extra(lf_parser *p)
+{
+    for (size_t i = 0; i < p->n_extra; i++)
+        cJSON_Delete(p->extra[i]);
+    p->n_extra = 0;
+}
 
 lf_parser *lf_parser_new(const lf_record_opts *opts)
 {
@@ -87,6 +99,9 @@ void lf_parser_free(lf_parser *p)
     if (p == NULL)
         return;
     cJSON_Delete(p->root);
+    free_extra(p);
+    free(p->extra);
+    free(p->opt_tools);
     arena_free(&p->mem);
     free(p->msgs);
     free(p);
@@ -532,7 +547,7 @@ static lf_path path0(void)
 
 static lf_path path_key(lf_path p, const char *key)
 {
-    if (p.n < 3) {
+    if (p.n < 6) {
         p.step[p.n].key = key;
         p.step[p.n].index = 0;
         p.n++;
@@ -542,7 +557,7 @@ static lf_path path_key(lf_path p, const char *key)
 
 static lf_path path_index(lf_path p, int64_t index)
 {
-    if (p.n < 3) {
+    if (p.n < 6) {
         p.step[p.n].key = NULL;
         p.step[p.n].index = index;
         p.n++;
@@ -667,6 +682,9 @@ static lf_code push(ctx *c, lf_role role, const char *text, size_t len, const lf
     m->text = text;
     m->len = len;
     m->path = *path;
+    m->call = NULL;
+    m->json.p = NULL;
+    m->json.n = 0;
     return LF_OK;
 }
 
@@ -763,6 +781,178 @@ static lf_code content_text(ctx *c, const cJSON *v, const lf_path *path, const c
     return LF_OK;
 }
 
+/* ---- tools ------------------------------------------------------------------ */
+
+static lf_code nomem(ctx *c) { return lf_error_set(c->err, LF_E_NOMEM, "out of memory"); }
+
+/* Parse JSON held in a string value (OpenAI's "arguments", a ShareGPT
+ * "tools" string).  The tree lives until the next record. */
+static lf_code parse_embedded(ctx *c, const char *s, const lf_path *path, const char *what, cJSON **out)
+{
+    lf_parser *p = c->p;
+    size_t n = strlen(s), at = 0;
+    lf_error tmp;
+    lf_error_clear(&tmp);
+    lf_code rc = check_raw(s, n, &at, &tmp);
+    const char *end = NULL;
+    cJSON *tree = NULL;
+    if (rc == LF_OK) {
+        tree = cJSON_ParseWithLengthOpts(s, n, &end, 0);
+        if (tree == NULL || raw_ws(s, n, (size_t)(end - s)) != n) {
+            cJSON_Delete(tree);
+            rc = LF_E_JSON;
+            at = end ? (size_t)(end - s) : 0;
+            snprintf(tmp.msg, sizeof tmp.msg, "invalid JSON");
+        }
+    }
+    if (rc != LF_OK)
+        return fail_at(c, path, rc, "%s is a string that does not hold valid JSON (%s at byte %zu)", what, tmp.msg, at);
+    if (p->n_extra == p->cap_extra) {
+        size_t cap = p->cap_extra ? p->cap_extra * 2 : 8;
+        cJSON **e = realloc(p->extra, cap * sizeof *e);
+        if (e == NULL) {
+            cJSON_Delete(tree);
+            return nomem(c);
+        }
+        p->extra = e;
+        p->cap_extra = cap;
+    }
+    p->extra[p->n_extra++] = tree;
+    *out = tree;
+    return LF_OK;
+}
+
+/* The JSON text of the value at `path` inside `base`. */
+static lf_json_text raw_value(const char *base, size_t n, const lf_path *path)
+{
+    size_t at = raw_locate(base, n, path);
+    lf_json_text t = {base + at, raw_skip(base, n, at) - at};
+    return t;
+}
+
+/* Spans of the elements of the JSON array text s (already validated). */
+static size_t array_spans(const char *s, size_t n, lf_json_text *out)
+{
+    size_t i = raw_ws(s, n, 0), k = 0;
+    if (i >= n || s[i] != '[')
+        return 0;
+    i = raw_ws(s, n, i + 1);
+    while (i < n && s[i] != ']') {
+        size_t e = raw_skip(s, n, i);
+        if (out != NULL) {
+            out[k].p = s + i;
+            out[k].n = e - i;
+        }
+        k++;
+        i = raw_ws(s, n, e);
+        if (i < n && s[i] == ',')
+            i = raw_ws(s, n, i + 1);
+    }
+    return k;
+}
+
+lf_code lf_tools_check(const char *text, size_t len, lf_error *err)
+{
+    size_t at = 0;
+    lf_code rc = check_raw(text, len, &at, err);
+    cJSON *tree = NULL;
+    if (rc == LF_OK) {
+        const char *end = NULL;
+        tree = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+        if (tree == NULL || raw_ws(text, len, (size_t)(end - text)) != len) {
+            at = end ? (size_t)(end - text) : 0;
+            rc = lf_error_set(err, LF_E_JSON, "invalid JSON");
+        } else if (!cJSON_IsArray(tree)) {
+            rc = lf_error_set(err, LF_E_TYPE, "expected an array of tool specifications");
+        } else {
+            const cJSON *t;
+            cJSON_ArrayForEach(t, tree) {
+                if (!cJSON_IsObject(t)) {
+                    rc = lf_error_set(err, LF_E_TYPE, "every tool specification must be an object");
+                    break;
+                }
+            }
+        }
+    }
+    cJSON_Delete(tree);
+    if (rc != LF_OK) {
+        lf_rawrec whole = {text, len, err->file, 1, 1};
+        lf_rawrec_position(&whole, at, &err->line, &err->column);
+    }
+    return rc;
+}
+
+/* One tool call: {"function": {"name", "arguments"}} (OpenAI), or
+ * {"name", "arguments"} when `bare` (ShareGPT's function_call value).
+ * `base`/`fpath` locate the function object's raw text; `epath` names it
+ * in errors. */
+static lf_code tool_call(ctx *c, const cJSON *node, int bare, const char *base, size_t base_len, lf_path fpath,
+                         lf_path epath, lf_tool_call **out)
+{
+    lf_code rc;
+    const cJSON *fn = node;
+    if (!cJSON_IsObject(node))
+        return fail_at(c, &epath, LF_E_TYPE, "a tool call must be an object, found %s", type_name(node));
+    if (!bare) {
+        if ((rc = get(c, node, &epath, "function", &fn)) != LF_OK)
+            return rc;
+        if (!cJSON_IsObject(fn))
+            return fail_at(c, &epath, LF_E_TYPE, "a tool call needs a \"function\" object with \"name\" and \"arguments\"");
+        fpath = path_key(fpath, "function");
+        epath = path_key(epath, "function");
+    }
+    const cJSON *name, *args;
+    if ((rc = get(c, fn, &epath, "name", &name)) != LF_OK || (rc = get(c, fn, &epath, "arguments", &args)) != LF_OK)
+        return rc;
+    lf_path np = path_key(epath, "name"), ap = path_key(epath, "arguments");
+    if (!cJSON_IsString(name))
+        return fail_at(c, name ? &np : &epath, LF_E_TYPE, "the tool call's name must be a string, found %s", type_name(name));
+    lf_tool_call *call = (lf_tool_call *)arena_alloc(&c->p->mem, sizeof *call);
+    if (call == NULL)
+        return nomem(c);
+    call->name = name->valuestring;
+    if (cJSON_IsString(args)) {
+        /* OpenAI writes the arguments as a JSON string: read it, or the
+         * template would encode it twice */
+        const char *text = args->valuestring;
+        cJSON *tree;
+        if ((rc = parse_embedded(c, text, &ap, "arguments", &tree)) != LF_OK)
+            return rc;
+        lf_path none = path0();
+        call->args = raw_value(text, strlen(text), &none);
+        args = tree;
+    } else if (cJSON_IsObject(args)) {
+        lf_path rp = path_key(fpath, "arguments");
+        call->args = raw_value(base, base_len, &rp);
+    }
+    if (!cJSON_IsObject(args))
+        return fail_at(c, args ? &ap : &epath, LF_E_TYPE,
+                       "the tool call's arguments must be an object or a JSON string holding one, found %s",
+                       type_name(args));
+    size_t k = 0, all_strings = 1;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, args) k++;
+    const char **names = (const char **)arena_alloc(&c->p->mem, (k + 1) * sizeof *names);
+    const char **strs = (const char **)arena_alloc(&c->p->mem, (k + 1) * sizeof *strs);
+    if (names == NULL || strs == NULL)
+        return nomem(c);
+    k = 0;
+    cJSON_ArrayForEach(it, args) {
+        for (size_t j = 0; j < k; j++)
+            if (strcmp(names[j], it->string) == 0)
+                return fail_at(c, &ap, LF_E_DUP_KEY, "duplicate key \"%s\" in the tool call's arguments", it->string);
+        names[k] = it->string;
+        strs[k] = cJSON_IsString(it) ? it->valuestring : NULL;
+        all_strings &= strs[k] != NULL;
+        k++;
+    }
+    call->arg_names = names;
+    call->arg_strings = all_strings ? strs : NULL;
+    call->n_args = k;
+    *out = call;
+    return LF_OK;
+}
+
 /* messages / sharegpt: a list of {role, content} objects. */
 static lf_code parse_list(ctx *c, const cJSON *root, lf_shape shape, const char *list_key,
                           const char *role_key, const char *content_key)
@@ -805,19 +995,60 @@ static lf_code parse_list(ctx *c, const cJSON *root, lf_shape shape, const char 
             return fail_at(c, &mp, LF_E_SHAPE, "missing key \"%s\"", rk);
         if (!cJSON_IsString(rv))
             return fail_at(c, &rp, LF_E_TYPE, "expected a string, found %s", type_name(rv));
+        lf_tool_call *call = NULL;
         lf_role role;
+        if (shape == LF_SHAPE_SHAREGPT && strcmp(rv->valuestring, "function_call") == 0) {
+            /* ShareGPT: the value is a JSON string {"name", "arguments"} */
+            cJSON *tree;
+            if (!cJSON_IsString(cv))
+                return fail_at(c, cv ? &cp : &mp, LF_E_TYPE, "a function_call value must be a JSON string, found %s",
+                               type_name(cv));
+            if ((rc = parse_embedded(c, cv->valuestring, &cp, "the function_call value", &tree)) != LF_OK ||
+                (rc = tool_call(c, tree, 1, cv->valuestring, strlen(cv->valuestring), path0(), cp, &call)) != LF_OK)
+                return rc;
+            if ((rc = push(c, LF_ROLE_ASSISTANT, "", 0, &mp)) != LF_OK)
+                return rc;
+            c->p->msgs[c->p->n - 1].call = call;
+            continue;
+        }
         if ((rc = resolve_role(c, rv->valuestring, shape, &rp, &role)) != LF_OK)
             return rc;
-        if (tc != NULL) {
-            lf_path tp = path_key(mp, "tool_calls");
-            return fail_at(c, &tp, LF_E_UNSUPPORTED, "tool calls are not supported by this version of llamafmt");
+        lf_path tp = path_key(mp, "tool_calls");
+        int no_calls = tc != NULL && (cJSON_IsNull(tc) || (cJSON_IsArray(tc) && tc->child == NULL));
+        if (tc != NULL && !(no_calls && c->p->opts->lenient_tool_calls)) {
+            if (role != LF_ROLE_ASSISTANT)
+                return fail_at(c, &tp, LF_E_TOOL, "only assistant messages can carry tool_calls");
+            if (no_calls)
+                return fail_at(c, &tp, LF_E_TOOL, "tool_calls is %s (use --lenient-tool-calls to read it as no call)",
+                               cJSON_IsNull(tc) ? "null" : "empty");
+            if (!cJSON_IsArray(tc))
+                return fail_at(c, &tp, LF_E_TYPE, "tool_calls must be an array, found %s", type_name(tc));
+            if (tc->child->next != NULL)
+                return fail_at(c, &tp, LF_E_TOOL, "more than one tool call in one message (Llama 3.1 makes one call at a time)");
+            lf_path fp = path_index(tp, 0);
+            if ((rc = tool_call(c, tc->child, 0, c->rec->data, c->rec->len, fp, fp, &call)) != LF_OK)
+                return rc;
+            /* the official template ignores the content of a call; Meta's
+             * format writes it before the call */
+            const char *text = "";
+            size_t n = 0;
+            if (cv != NULL && !cJSON_IsNull(cv) && (rc = content_text(c, cv, &cp, &text, &n)) != LF_OK)
+                return rc;
+            if ((rc = push(c, role, text, n, &mp)) != LF_OK)
+                return rc;
+            c->p->msgs[c->p->n - 1].call = call;
+            continue;
         }
-        if (cv == NULL || cJSON_IsNull(cv))
+        if (cv == NULL || (cJSON_IsNull(cv) && role != LF_ROLE_IPYTHON))
             return fail_at(c, cv ? &cp : &mp, LF_E_TYPE, "%s content (only an assistant message with tool_calls may omit it)",
                            cv ? "null" : "missing");
-        if (role == LF_ROLE_IPYTHON && !cJSON_IsString(cv))
-            return fail_at(c, &cp, LF_E_UNSUPPORTED,
-                           "tool results that are not strings are not supported by this version of llamafmt");
+        if (role == LF_ROLE_IPYTHON && !cJSON_IsString(cv)) {
+            /* a structured tool result: rendered from its JSON text */
+            if ((rc = push(c, role, "", 0, &mp)) != LF_OK)
+                return rc;
+            c->p->msgs[c->p->n - 1].json = raw_value(c->rec->data, c->rec->len, &cp);
+            continue;
+        }
         const char *text = NULL;
         size_t n = 0;
         if ((rc = content_text(c, cv, &cp, &text, &n)) != LF_OK)
@@ -943,17 +1174,19 @@ static lf_code detect_shape(ctx *c, const cJSON *root, lf_shape *shape)
     return LF_OK;
 }
 
-/* Record-level keys: the oracle's render options, and tools (not yet). */
+/* Record-level keys: the oracle's render options and the tools. */
 static lf_code record_options(ctx *c, const cJSON *root)
 {
     lf_parser *p = c->p;
+    const lf_record_opts *o = p->opts;
+    lf_conversation *cv = &p->conv;
     lf_path base = path0();
     const cJSON *v;
     lf_code rc;
-    p->conv.date = NULL;
-    p->conv.date_len = 0;
-    p->conv.gen_prompt = -1;
-    if ((rc = opt_string(c, root, &base, "date_string", &p->conv.date, &p->conv.date_len)) != LF_OK)
+    cv->date = NULL;
+    cv->date_len = 0;
+    cv->gen_prompt = -1;
+    if ((rc = opt_string(c, root, &base, "date_string", &cv->date, &cv->date_len)) != LF_OK)
         return rc;
     if ((rc = get(c, root, &base, "add_generation_prompt", &v)) != LF_OK)
         return rc;
@@ -961,17 +1194,109 @@ static lf_code record_options(ctx *c, const cJSON *root)
         lf_path vp = path_key(base, "add_generation_prompt");
         if (!cJSON_IsBool(v))
             return fail_at(c, &vp, LF_E_TYPE, "expected a boolean, found %s", type_name(v));
-        p->conv.gen_prompt = cJSON_IsTrue(v);
+        cv->gen_prompt = cJSON_IsTrue(v);
     }
-    static const char *const tool_keys[] = {"tools", "custom_tools", "builtin_tools"};
-    for (size_t i = 0; i < 3; i++) {
-        if ((rc = get(c, root, &base, tool_keys[i], &v)) != LF_OK)
+
+    /* tools: "custom_tools" replaces "tools" when present, as in the template */
+    cv->has_tools = 0;
+    cv->tools = NULL;
+    cv->n_tools = 0;
+    const cJSON *custom;
+    if ((rc = get(c, root, &base, "custom_tools", &custom)) != LF_OK || (rc = get(c, root, &base, "tools", &v)) != LF_OK)
+        return rc;
+    const char *tkey = custom != NULL ? "custom_tools" : "tools";
+    if (custom != NULL)
+        v = custom;
+    lf_path tp = path_key(base, tkey);
+    const char *ttext = c->rec->data;
+    size_t tlen = c->rec->len;
+    lf_path tspan = tp;
+    if (cJSON_IsString(v)) {
+        /* ShareGPT datasets (LLaMA-Factory) keep the tools as a JSON string */
+        cJSON *tree;
+        ttext = v->valuestring;
+        tlen = strlen(ttext);
+        if ((rc = parse_embedded(c, ttext, &tp, tkey, &tree)) != LF_OK)
             return rc;
-        /* null and [] mean "no tools" */
-        if (v == NULL || cJSON_IsNull(v) || (cJSON_IsArray(v) && v->child == NULL))
-            continue;
-        lf_path vp = path_key(base, tool_keys[i]);
-        return fail_at(c, &vp, LF_E_UNSUPPORTED, "tool definitions are not supported by this version of llamafmt");
+        v = tree;
+        tspan = path0();
+    }
+    if (v != NULL && !cJSON_IsNull(v)) {
+        if (!cJSON_IsArray(v))
+            return fail_at(c, &tp, LF_E_TYPE, "expected an array of tool specifications, found %s", type_name(v));
+        const cJSON *t;
+        int64_t k = 0;
+        cJSON_ArrayForEach(t, v) {
+            if (!cJSON_IsObject(t)) {
+                lf_path ep = path_index(tp, k);
+                return fail_at(c, &ep, LF_E_TYPE, "a tool specification must be an object, found %s", type_name(t));
+            }
+            k++;
+        }
+        /* [] means "no tools" (the template would print an empty preamble) */
+        if (k > 0) {
+            lf_json_text span = raw_value(ttext, tlen, &tspan);
+            lf_json_text *specs = (lf_json_text *)arena_alloc(&p->mem, (size_t)k * sizeof *specs);
+            if (specs == NULL)
+                return nomem(c);
+            cv->n_tools = array_spans(span.p, span.n, specs);
+            cv->tools = specs;
+            cv->has_tools = 1;
+        }
+    } else if (v == NULL && o->tools_json != NULL) {
+        if (!p->opt_tools_ready) {
+            size_t k = array_spans(o->tools_json, o->tools_json_len, NULL);
+            p->opt_tools = calloc(k ? k : 1, sizeof *p->opt_tools);
+            if (p->opt_tools == NULL)
+                return nomem(c);
+            p->n_opt_tools = array_spans(o->tools_json, o->tools_json_len, p->opt_tools);
+            p->opt_tools_ready = 1;
+        }
+        cv->tools = p->opt_tools;
+        cv->n_tools = p->n_opt_tools;
+        cv->has_tools = p->n_opt_tools > 0;
+    }
+
+    /* builtin_tools: defined (even empty) switches on ipython mode */
+    cv->has_builtin = 0;
+    cv->builtin = NULL;
+    cv->n_builtin = 0;
+    if ((rc = get(c, root, &base, "builtin_tools", &v)) != LF_OK)
+        return rc;
+    if (v != NULL && !cJSON_IsNull(v)) {
+        lf_path bp = path_key(base, "builtin_tools");
+        if (!cJSON_IsArray(v))
+            return fail_at(c, &bp, LF_E_TYPE, "expected an array of built-in tool names, found %s", type_name(v));
+        size_t k = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, v) k++;
+        const char **names = (const char **)arena_alloc(&p->mem, (k + 1) * sizeof *names);
+        if (names == NULL)
+            return nomem(c);
+        k = 0;
+        cJSON_ArrayForEach(t, v) {
+            lf_path ep = path_index(bp, (int64_t)k);
+            if (!cJSON_IsString(t))
+                return fail_at(c, &ep, LF_E_TYPE, "a built-in tool name must be a string, found %s", type_name(t));
+            names[k++] = t->valuestring;
+        }
+        cv->builtin = names;
+        cv->n_builtin = k;
+        cv->has_builtin = 1;
+    } else if (v == NULL && o->builtin_tools_set) {
+        cv->builtin = o->builtin_tools;
+        cv->n_builtin = o->n_builtin_tools;
+        cv->has_builtin = 1;
+    }
+
+    cv->tools_in_user = o->tools_in_user >= 0 ? o->tools_in_user : 1;
+    if ((rc = get(c, root, &base, "tools_in_user_message", &v)) != LF_OK)
+        return rc;
+    if (v != NULL && !cJSON_IsNull(v)) {
+        lf_path vp = path_key(base, "tools_in_user_message");
+        if (!cJSON_IsBool(v))
+            return fail_at(c, &vp, LF_E_TYPE, "expected a boolean, found %s", type_name(v));
+        cv->tools_in_user = cJSON_IsTrue(v);
     }
     return LF_OK;
 }
@@ -995,22 +1320,45 @@ static lf_code check_special(ctx *c)
                            "content contains the special token text \"%.*s\" (use --special-tokens=strip or allow)",
                            (int)tl, m->text + at);
         }
-        char *d = arena_alloc(&p->mem, m->len + 1);
-        if (d == NULL)
-            return lf_error_set(c->err, LF_E_NOMEM, "out of memory");
-        size_t k = 0, from = 0;
+        /* strip until none is left: removing one can join the halves of another */
         while (at >= 0) {
-            size_t a = from + (size_t)at;
-            memcpy(d + k, m->text + from, a - from);
-            k += a - from;
-            from = a + tl;
-            at = lf_find_special(m->text + from, m->len - from, &tl);
+            char *d = arena_alloc(&p->mem, m->len + 1);
+            if (d == NULL)
+                return lf_error_set(c->err, LF_E_NOMEM, "out of memory");
+            size_t k = 0, from = 0;
+            while (at >= 0) {
+                size_t a = from + (size_t)at;
+                memcpy(d + k, m->text + from, a - from);
+                k += a - from;
+                from = a + tl;
+                at = lf_find_special(m->text + from, m->len - from, &tl);
+            }
+            memcpy(d + k, m->text + from, m->len - from);
+            k += m->len - from;
+            d[k] = '\0';
+            m->text = d;
+            m->len = k;
+            at = lf_find_special(m->text, m->len, &tl);
         }
-        memcpy(d + k, m->text + from, m->len - from);
-        k += m->len - from;
-        d[k] = '\0';
-        m->text = d;
-        m->len = k;
+    }
+    /* JSON of tools and calls cannot be stripped without changing its meaning */
+    for (size_t i = 0; i < p->n; i++) {
+        const lf_message *m = &p->msgs[i];
+        size_t tl;
+        int hit = (m->json.n && lf_find_special(m->json.p, m->json.n, &tl) >= 0) ||
+                  (m->call && (lf_find_special(m->call->name, strlen(m->call->name), &tl) >= 0 ||
+                               lf_find_special(m->call->args.p, m->call->args.n, &tl) >= 0));
+        if (hit) {
+            lf_path path = m->path;
+            return fail_at(c, &path, LF_E_SPECIAL, "a tool call or tool result contains special-token text");
+        }
+    }
+    for (size_t i = 0; i < p->conv.n_tools; i++) {
+        size_t tl;
+        if (lf_find_special(p->conv.tools[i].p, p->conv.tools[i].n, &tl) >= 0) {
+            lf_path tp = path_index(path_key(path0(), "tools"), (int64_t)i);
+            return fail_at(c, &tp, LF_E_SPECIAL, "a tool specification contains special-token text");
+        }
     }
     if (p->conv.date != NULL && lf_find_special(p->conv.date, p->conv.date_len, &(size_t){0}) >= 0) {
         lf_path dp = path_key(path0(), "date_string");
@@ -1039,11 +1387,25 @@ static lf_code check_structure(ctx *c)
         p->msgs[0].text = ds;
         p->msgs[0].len = strlen(ds);
         p->msgs[0].path = none;
+        p->msgs[0].call = NULL;
+        p->msgs[0].json.p = NULL;
+        p->msgs[0].json.n = 0;
     }
     size_t turns = p->n - (p->n > 0 && p->msgs[0].role == LF_ROLE_SYSTEM);
     if (turns == 0) {
         lf_path path = path0();
         return fail_at(c, &path, LF_E_EMPTY, "the conversation has no messages besides a system prompt");
+    }
+    if (p->conv.has_tools && p->conv.tools_in_user) {
+        /* the template puts the tool definitions into the first message after
+         * the system prompt, whatever its role: insist that it is a user's */
+        const lf_message *first = &p->msgs[p->n - turns];
+        if (first->role != LF_ROLE_USER || first->call != NULL) {
+            lf_path path = first->path;
+            return fail_at(c, &path, LF_E_TOOL,
+                           "the tool definitions go into the first user message, but the first message after the "
+                           "system prompt is not a user message (or use --tools-in=system)");
+        }
     }
     return LF_OK;
 }

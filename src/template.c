@@ -1,6 +1,7 @@
 /* template.c - see template.h. */
 #include "llamafmt/template.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,17 @@
 #define START "<|start_header_id|>"
 #define END "<|end_header_id|>"
 #define EOT "<|eot_id|>"
+#define EOM "<|eom_id|>"
+#define PYTHON_TAG "<|python_tag|>"
+
+#define SYSTEM_TOOLS_PREAMBLE                                                                              \
+    "You have access to the following functions. To call a function, please respond with JSON for a "  \
+    "function call.Respond in the format {\"name\": function name, \"parameters\": dictionary of "     \
+    "argument name and its value}.Do not use variables.\n\n"
+#define USER_TOOLS_PREAMBLE                                                                                \
+    "Given the following functions, please respond with a JSON for a function call with its proper "    \
+    "arguments that best answers the given prompt.\n\nRespond in the format {\"name\": function name, " \
+    "\"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n"
 
 static const char *const profile_names[LF_PROFILE_COUNT] = {"official", "meta", "guide"};
 
@@ -141,11 +153,31 @@ static void header(emit *e, const lf_template_opts *o, lf_role role)
         TEXT(e, "\n\n");
 }
 
-/* A message body as the profile writes it. */
-static void body(emit *e, const lf_template_opts *o, const lf_message *m)
+/* JSON text re-serialised as Python's json.dumps (indent < 0: none). */
+static void dump(emit *e, const lf_json_text *t, int indent)
 {
-    if (m->role == LF_ROLE_IPYTHON && o->profile == LF_PROFILE_OFFICIAL) {
-        /* the template writes a string tool result through tojson */
+    if (e->failed)
+        return;
+    size_t off = e->s->text.len;
+    lf_error ignored;
+    /* the reader validated the text, so only memory can fail here */
+    if (lf_json_dump(&e->s->text, t->p, t->n, indent, &ignored) != 0)
+        e->failed = 1;
+    else
+        mark(e, off, e->s->text.len - off, 0);
+}
+
+static void text_cstr(emit *e, const char *s) { seg(e, s, strlen(s), 0); }
+
+/* A tool result the template writes as Python would print it: strings,
+ * lists and objects through tojson, other values through str(). */
+static void tool_result(emit *e, const lf_template_opts *o, const lf_message *m)
+{
+    if (m->json.n == 0) {
+        if (o->profile != LF_PROFILE_OFFICIAL) {
+            seg(e, m->text, m->len, 0);
+            return;
+        }
         size_t off = e->s->text.len;
         if (e->failed)
             return;
@@ -155,10 +187,137 @@ static void body(emit *e, const lf_template_opts *o, const lf_message *m)
             mark(e, off, e->s->text.len - off, 0);
         return;
     }
+    const char *p = m->json.p;
+    if (o->profile == LF_PROFILE_OFFICIAL && (*p == 't' || *p == 'f' || *p == 'n')) {
+        text_cstr(e, *p == 't' ? "True" : *p == 'f' ? "False" : "None");
+        return;
+    }
+    if (o->profile == LF_PROFILE_OFFICIAL && (*p == '-' || (*p >= '0' && *p <= '9'))) {
+        /* str() of a number is json.dumps' form, except that an overflowing
+         * float prints "inf" where json.dumps writes "Infinity" */
+        int is_float = memchr(p, '.', m->json.n) || memchr(p, 'e', m->json.n) || memchr(p, 'E', m->json.n);
+        if (is_float && isinf(strtod(p, NULL))) {
+            text_cstr(e, *p == '-' ? "-inf" : "inf");
+            return;
+        }
+    }
+    dump(e, &m->json, -1);
+}
+
+static int is_builtin(const lf_conversation *conv, const char *name)
+{
+    for (size_t i = 0; i < conv->n_builtin; i++)
+        if (strcmp(conv->builtin[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* name.call(k="v", ...) with the values pasted in raw, as the template does. */
+static void builtin_call(emit *e, const lf_tool_call *call)
+{
+    text_cstr(e, call->name);
+    TEXT(e, ".call(");
+    for (size_t k = 0; k < call->n_args; k++) {
+        if (k > 0)
+            TEXT(e, ", ");
+        text_cstr(e, call->arg_names[k]);
+        TEXT(e, "=\"");
+        text_cstr(e, call->arg_strings[k]);
+        TEXT(e, "\"");
+    }
+    TEXT(e, ")");
+}
+
+/* An assistant tool call.  Returns 0, or -1 when the call cannot be
+ * written (non-string arguments of a built-in call). */
+static int tool_call(emit *e, const lf_template_opts *o, const lf_conversation *conv, const lf_message *m)
+{
+    const lf_tool_call *call = m->call;
+    if (o->profile == LF_PROFILE_OFFICIAL) {
+        if (conv->has_builtin && is_builtin(conv, call->name)) {
+            if (call->arg_strings == NULL)
+                return -1;
+            SPECIAL(e, PYTHON_TAG);
+            builtin_call(e, call);
+        } else {
+            TEXT(e, "{\"name\": \"");
+            text_cstr(e, call->name);
+            TEXT(e, "\", \"parameters\": ");
+            dump(e, &call->args, -1);
+            TEXT(e, "}");
+        }
+        e->train = 1;
+        if (conv->has_builtin)
+            SPECIAL(e, EOM);
+        else
+            SPECIAL(e, EOT);
+        return 0;
+    }
+    /* Meta's llama-models (3.1): <|python_tag|>, the content, the encoded
+     * call, <|eom_id|> (the model waits for the result). */
+    SPECIAL(e, PYTHON_TAG);
+    seg(e, m->text, m->len, 0);
+    const char *name = call->name;
+    if (strcmp(name, "code_interpreter") == 0) {
+        const char *code = NULL;
+        for (size_t k = 0; k < call->n_args; k++)
+            if (strcmp(call->arg_names[k], "code") == 0 && call->arg_strings != NULL)
+                code = call->arg_strings[k];
+        if (code == NULL)
+            return -1;
+        text_cstr(e, code);
+    } else if (strcmp(name, "brave_search") == 0 || strcmp(name, "wolfram_alpha") == 0 ||
+               strcmp(name, "photogen") == 0) {
+        if (call->arg_strings == NULL)
+            return -1;
+        builtin_call(e, call);
+    } else {
+        TEXT(e, "{\"type\": \"function\", \"name\": ");
+        if (!e->failed) {
+            size_t off = e->s->text.len;
+            if (lf_json_put_string(&e->s->text, name, strlen(name)) != 0)
+                e->failed = 1;
+            else
+                mark(e, off, e->s->text.len - off, 0);
+        }
+        TEXT(e, ", \"parameters\": ");
+        dump(e, &call->args, -1);
+        TEXT(e, "}");
+    }
+    SPECIAL(e, EOM);
+    return 0;
+}
+
+/* A message body as the profile writes it. */
+static void body(emit *e, const lf_template_opts *o, const lf_message *m)
+{
+    if (m->role == LF_ROLE_IPYTHON) {
+        tool_result(e, o, m);
+        return;
+    }
     size_t a = 0, n = m->len;
     if (o->profile == LF_PROFILE_OFFICIAL)
         lf_trim(m->text, m->len, &a, &n);
     seg(e, m->text + a, n, 0);
+}
+
+/* The tool definitions, each as tojson(indent=4) followed by "\n\n". */
+static void tool_specs(emit *e, const lf_conversation *conv)
+{
+    for (size_t k = 0; k < conv->n_tools; k++) {
+        dump(e, &conv->tools[k], 4);
+        TEXT(e, "\n\n");
+    }
+}
+
+static int uses_tools(const lf_conversation *conv, size_t n)
+{
+    if (conv->has_tools || conv->has_builtin)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (conv->msgs[i].call != NULL || conv->msgs[i].role == LF_ROLE_IPYTHON)
+            return 1;
+    return 0;
 }
 
 lf_code lf_render(const lf_template_opts *o, const lf_conversation *conv, lf_sample *out, size_t *bad, lf_error *err)
@@ -192,6 +351,10 @@ lf_code lf_render(const lf_template_opts *o, const lf_conversation *conv, lf_sam
         *bad = 0;
         return lf_error_set(err, LF_E_EMPTY, "nothing left to prompt with after dropping the final assistant turn");
     }
+    if (o->profile == LF_PROFILE_GUIDE && uses_tools(conv, n)) {
+        *bad = 0;
+        return lf_error_set(err, LF_E_UNSUPPORTED, "the guide profile has no format for tools (use -p official or -p meta)");
+    }
     out->prompt = prompt;
 
     if (o->bos)
@@ -201,18 +364,55 @@ lf_code lf_render(const lf_template_opts *o, const lf_conversation *conv, lf_sam
         const char *date = conv->date ? conv->date : (o->date ? o->date : LF_DEFAULT_DATE);
         size_t date_len = conv->date ? conv->date_len : strlen(date);
         header(&e, o, LF_ROLE_SYSTEM);
+        if (conv->has_builtin || conv->has_tools)
+            TEXT(&e, "Environment: ipython\n");
+        if (conv->has_builtin) {
+            TEXT(&e, "Tools: ");
+            int first = 1;
+            for (size_t k = 0; k < conv->n_builtin; k++) {
+                if (strcmp(conv->builtin[k], "code_interpreter") == 0)
+                    continue;
+                if (!first)
+                    TEXT(&e, ", ");
+                text_cstr(&e, conv->builtin[k]);
+                first = 0;
+            }
+            TEXT(&e, "\n\n");
+        }
         TEXT(&e, "Cutting Knowledge Date: December 2023\nToday Date: ");
         seg(&e, date, date_len, 0);
         TEXT(&e, "\n\n");
+        if (conv->has_tools && !conv->tools_in_user) {
+            TEXT(&e, SYSTEM_TOOLS_PREAMBLE);
+            tool_specs(&e, conv);
+        }
         if (n > 0 && m[0].role == LF_ROLE_SYSTEM) {
             body(&e, o, &m[0]);
             i = 1;
         }
         SPECIAL(&e, EOT);
+        if (conv->has_tools && conv->tools_in_user && i < n) {
+            /* the record layer made sure this is a user message */
+            header(&e, o, LF_ROLE_USER);
+            TEXT(&e, USER_TOOLS_PREAMBLE);
+            tool_specs(&e, conv);
+            body(&e, o, &m[i]);
+            SPECIAL(&e, EOT);
+            i++;
+        }
     }
     for (; i < n; i++) {
-        header(&e, o, m[i].role);
+        header(&e, o, m[i].call ? LF_ROLE_ASSISTANT : m[i].role);
         e.train = m[i].role == LF_ROLE_ASSISTANT;
+        if (m[i].call != NULL) {
+            if (tool_call(&e, o, conv, &m[i]) != 0) {
+                *bad = i;
+                return lf_error_set(err, LF_E_TOOL, "the arguments of built-in tool call \"%s\" must all be strings%s",
+                                    m[i].call->name,
+                                    strcmp(m[i].call->name, "code_interpreter") == 0 ? " (and include \"code\")" : "");
+            }
+            continue;
+        }
         body(&e, o, &m[i]);
         SPECIAL(&e, EOT);
     }

@@ -33,7 +33,8 @@ typedef enum lf_code {
     LF_E_EMPTY,         /* no messages at all */
     LF_E_NO_ASSISTANT,  /* training sample that does not end with an assistant turn */
     LF_E_SPECIAL,       /* special-token text inside content */
-    LF_E_UNSUPPORTED,   /* a feature this version does not render (tool calls) */
+    LF_E_TOOL,          /* a tool call the template cannot render (two calls, no user message, ...) */
+    LF_E_UNSUPPORTED,   /* a feature the chosen profile does not render */
     LF_E_FRAMING,       /* array / concatenated stream broken: rest of file lost */
     /* usage errors */
     LF_E_USAGE,

@@ -30,6 +30,7 @@ typedef struct lf_config {
     size_t n_inputs;
     char *output;               /* NULL: standard output */
     char *rejects;              /* NULL: none */
+    char *tools_path;           /* --tools FILE, read by lf_convert; NULL: none */
     char **keep;                /* --keep keys, in order */
     size_t n_keep;
     size_t max_record;
@@ -41,6 +42,7 @@ typedef struct lf_config {
     int version;
     /* storage owned by the config */
     lf_role_alias *aliases;
+    char **builtin;             /* --builtin-tools names (into rec.builtin_tools) */
     char **owned;               /* every string the config copied */
     size_t n_owned;
 } lf_config;

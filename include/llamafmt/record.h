@@ -66,6 +66,14 @@ typedef struct lf_record_opts {
     const char *alpaca_joiner;      /* between instruction and input; NULL: "\n\n" */
     const char *default_system;     /* --system: used when a record has none */
     lf_special_policy special;
+    /* tool calling */
+    const char *tools_json;         /* --tools: a JSON array of specs for records without tools */
+    size_t tools_json_len;
+    const char *const *builtin_tools; /* --builtin-tools, for records without builtin_tools */
+    size_t n_builtin_tools;
+    int builtin_tools_set;          /* --builtin-tools was given (may name none) */
+    int tools_in_user;              /* -1: the record's tools_in_user_message (default true); 0/1 */
+    int lenient_tool_calls;         /* tool_calls [] or null on a message mean "no call" */
 } lf_record_opts;
 
 /* Where a value came from, for error messages: up to three path steps. */
@@ -73,15 +81,32 @@ typedef struct lf_path {
     struct {
         const char *key;            /* object key, or NULL for an array index */
         int64_t index;
-    } step[3];
+    } step[6];
     int n;
 } lf_path;
+
+/* Raw JSON text of one value, borrowed from the record (or the --tools text). */
+typedef struct lf_json_text {
+    const char *p;
+    size_t n;
+} lf_json_text;
+
+/* One tool call of an assistant message (the template allows exactly one). */
+typedef struct lf_tool_call {
+    const char *name;               /* NUL-terminated */
+    lf_json_text args;              /* the arguments object, as JSON text */
+    const char *const *arg_names;   /* its members in order (NUL-terminated) ... */
+    const char *const *arg_strings; /* ... and their values when all are strings, else NULL */
+    size_t n_args;
+} lf_tool_call;
 
 typedef struct lf_message {
     lf_role role;
     const char *text;               /* content, not NUL-terminated */
     size_t len;
     lf_path path;                   /* the message object in the record */
+    const lf_tool_call *call;       /* an assistant tool call, or NULL */
+    lf_json_text json;              /* a tool result that is not a string: its JSON text (else n == 0) */
 } lf_message;
 
 typedef struct lf_conversation {
@@ -91,6 +116,14 @@ typedef struct lf_conversation {
     const char *date;               /* record-level "date_string", or NULL */
     size_t date_len;
     int gen_prompt;                 /* record-level "add_generation_prompt": 1, 0, or -1 unset */
+    /* tools: the template's `tools is not none` and `builtin_tools is defined` */
+    int has_tools;
+    const lf_json_text *tools;      /* each function spec, as JSON text */
+    size_t n_tools;
+    int has_builtin;
+    const char *const *builtin;     /* built-in tool names, NUL-terminated */
+    size_t n_builtin;
+    int tools_in_user;              /* the template's tools_in_user_message */
 } lf_conversation;
 
 typedef struct lf_parser lf_parser;
@@ -114,6 +147,9 @@ lf_code lf_record_raw_value(lf_parser *p, const lf_rawrec *rec, const char *key,
  * start when the path cannot be followed) and prefix the message with the
  * path.  Used by later stages to report conversation-level errors. */
 void lf_record_locate(const lf_rawrec *rec, const lf_path *path, lf_error *err);
+
+/* Check the text of --tools: a JSON array of objects.  0, or an error. */
+lf_code lf_tools_check(const char *text, size_t len, lf_error *err);
 
 /* Parse a role name ("system", "user", "assistant", "ipython", "tool");
  * returns 0 and sets *role, or -1. */
