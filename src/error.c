@@ -37,12 +37,47 @@ void lf_error_clear(lf_error *e)
     e->msg[0] = '\0';
 }
 
+/* Messages are one line: control characters quoted from input or argv
+ * are shown as escapes (\n, \t, \r, \xHH). */
+static void one_line(char *msg, size_t size)
+{
+    char out[sizeof ((lf_error *)0)->msg];
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p && k + 5 < sizeof out; p++) {
+        if (*p >= 0x20 && *p != 0x7F) {
+            out[k++] = (char)*p;
+            continue;
+        }
+        out[k++] = '\\';
+        if (*p == '\n' || *p == '\t' || *p == '\r') {
+            out[k++] = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
+        } else {
+            static const char hex[] = "0123456789abcdef";
+            out[k++] = 'x';
+            out[k++] = hex[*p >> 4];
+            out[k++] = hex[*p & 15];
+        }
+    }
+    out[k] = '\0';
+    if (k + 1 > size)
+        k = size - 1;
+    memcpy(msg, out, k);
+    msg[k] = '\0';
+}
+
+lf_code lf_error_setv(lf_error *e, lf_code code, const char *fmt, va_list ap)
+{
+    e->code = code;
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    one_line(e->msg, sizeof e->msg);
+    return code;
+}
+
 lf_code lf_error_set(lf_error *e, lf_code code, const char *fmt, ...)
 {
     va_list ap;
-    e->code = code;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    lf_error_setv(e, code, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -60,6 +95,7 @@ void lf_error_prefix(lf_error *e, const char *prefix)
     memcpy(tmp + p + 2, e->msg, m);
     tmp[p + 2 + m] = '\0';
     memcpy(e->msg, tmp, sizeof tmp);
+    one_line(e->msg, sizeof e->msg);
 }
 
 void lf_error_at(lf_error *e, const char *file, uint64_t line, uint64_t column)

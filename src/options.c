@@ -359,11 +359,11 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
     defaults(cfg);
     int to_given = 0, null_sep = 0, sep_given = 0;
     lf_code rc = LF_OK;
-    optind = 0;         /* glibc: full reinitialisation */
+    optind = 0;         /* glibc: full reinitialisation; options may follow files */
     opterr = 0;
     for (;;) {
         int longidx = -1;
-        int c = getopt_long(argc, argv, "+:f:p:t:o:0vqhV", long_opts, &longidx);
+        int c = getopt_long(argc, argv, ":f:p:t:o:0vqhV", long_opts, &longidx);
         if (c == -1)
             break;
         const char *a = optarg;

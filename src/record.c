@@ -73,6 +73,7 @@ struct lf_parser {
     lf_message *msgs;
     size_t n, cap;
     lf_conversation conv;
+    lf_path list_path;          /* where the message list is, for errors about it */
     lf_json_text *opt_tools;    /* the specs of --tools, computed once */
     size_t n_opt_tools;
     int opt_tools_ready;
@@ -581,8 +582,7 @@ static lf_code fail_at(ctx *c, const lf_path *path, lf_code code, const char *fm
 {
     va_list ap;
     va_start(ap, fmt);
-    c->err->code = code;
-    vsnprintf(c->err->msg, sizeof c->err->msg, fmt, ap);
+    lf_error_setv(c->err, code, fmt, ap);
     va_end(ap);
     lf_record_locate(c->rec, path, c->err);
     return code;
@@ -960,6 +960,7 @@ static lf_code parse_list(ctx *c, const cJSON *root, lf_shape shape, const char 
     const cJSON *list;
     lf_path base = path0();
     lf_path lp = path_key(base, list_key);
+    c->p->list_path = lp;
     lf_code rc = get(c, root, &base, list_key, &list);
     if (rc != LF_OK)
         return rc;
@@ -1393,7 +1394,7 @@ static lf_code check_structure(ctx *c)
     }
     size_t turns = p->n - (p->n > 0 && p->msgs[0].role == LF_ROLE_SYSTEM);
     if (turns == 0) {
-        lf_path path = path0();
+        lf_path path = p->list_path;
         return fail_at(c, &path, LF_E_EMPTY, "the conversation has no messages besides a system prompt");
     }
     if (p->conv.has_tools && p->conv.tools_in_user) {
@@ -1416,7 +1417,9 @@ lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversatio
     cJSON_Delete(p->root);
     p->root = NULL;
     arena_reset(&p->mem);
+    free_extra(p);
     p->n = 0;
+    memset(&p->list_path, 0, sizeof p->list_path);
     *conv = NULL;
 
     size_t at = 0;

@@ -16,7 +16,8 @@
 
 struct lf_out {
     int fd;
-    int is_file;
+    int is_file;            /* a regular file written atomically */
+    int direct;             /* a device or FIFO written in place */
     int failed;
     char *path;             /* final name (files) */
     char *tmp;              /* temporary name (files) */
@@ -39,6 +40,25 @@ int lf_format_parse(const char *name, lf_format *f)
     return -1;
 }
 
+/* The target of a dangling symbolic link, resolved against the link's
+ * directory (malloc'd), or NULL. */
+static char *link_target(const char *link)
+{
+    char buf[4096];
+    ssize_t n = readlink(link, buf, sizeof buf - 1);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    const char *slash = strrchr(link, '/');
+    size_t dirlen = (buf[0] == '/' || slash == NULL) ? 0 : (size_t)(slash - link) + 1;
+    char *t = malloc(dirlen + (size_t)n + 1);
+    if (t != NULL) {
+        memcpy(t, link, dirlen);
+        memcpy(t + dirlen, buf, (size_t)n + 1);
+    }
+    return t;
+}
+
 lf_out *lf_out_open(const char *path, const volatile sig_atomic_t *stop, lf_error *err)
 {
     lf_out *o = calloc(1, sizeof *o);
@@ -49,10 +69,34 @@ lf_out *lf_out_open(const char *path, const volatile sig_atomic_t *stop, lf_erro
         o->fd = STDOUT_FILENO;
         return o;
     }
-    o->is_file = 1;
     o->path = strdup(path);
     if (o->path == NULL)
         goto nomem;
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        /* write through a symbolic link: replace its target, not the link */
+        char *target = realpath(path, NULL);
+        if (target == NULL)
+            target = link_target(path);
+        if (target != NULL) {
+            free(o->path);
+            o->path = target;
+            path = target;
+        }
+    }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a device or a FIFO (/dev/null, a named pipe): write to it directly,
+         * since renaming a file over it would replace it */
+        o->fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (o->fd < 0) {
+            lf_error_set(err, LF_E_IO, "cannot open %s: %s", path, strerror(errno));
+            lf_out_abort(o);
+            return NULL;
+        }
+        o->direct = 1;
+        return o;
+    }
+    o->is_file = 1;
     /* ".NAME.tmp-XXXXXX" next to NAME, so rename() stays on one file system */
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
@@ -99,7 +143,7 @@ static lf_code flush(lf_out *o, lf_error *err)
                 return lf_error_set(err, LF_E_INTERRUPTED, "interrupted");
             if (errno == EPIPE)
                 return lf_error_set(err, LF_E_PIPE, "output closed");
-            return lf_error_set(err, LF_E_IO, "write error on %s: %s", o->is_file ? o->path : "standard output",
+            return lf_error_set(err, LF_E_IO, "write error on %s: %s", o->path ? o->path : "standard output",
                                 strerror(errno));
         }
         p += k;
@@ -120,6 +164,15 @@ lf_code lf_out_commit(lf_out *o, lf_error *err)
     lf_code rc = flush(o, err);
     if (rc != LF_OK)
         return rc;
+    if (o->direct) {
+        int fd = o->fd;
+        o->fd = -1;
+        if (close(fd) != 0) {
+            o->failed = 1;
+            return lf_error_set(err, LF_E_IO, "write error on %s: %s", o->path, strerror(errno));
+        }
+        return LF_OK;
+    }
     if (!o->is_file)
         return LF_OK;
     int fd = o->fd;
@@ -141,12 +194,10 @@ void lf_out_abort(lf_out *o)
 {
     if (o == NULL)
         return;
-    if (o->is_file) {
-        if (o->fd >= 0)
-            close(o->fd);
-        if (o->tmp != NULL)
-            unlink(o->tmp);
-    }
+    if ((o->is_file || o->direct) && o->fd >= 0)
+        close(o->fd);
+    if (o->is_file && o->tmp != NULL)
+        unlink(o->tmp);
     free(o->tmp);
     free(o->path);
     lf_buf_free(&o->buf);

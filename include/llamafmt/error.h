@@ -16,6 +16,7 @@
 #ifndef LLAMAFMT_ERROR_H
 #define LLAMAFMT_ERROR_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 typedef enum lf_code {
@@ -58,10 +59,18 @@ typedef struct lf_error {
 void lf_error_clear(lf_error *e);
 
 /* Set code and a printf-style message; position fields are left as they are.
+ * Control characters in the result are escaped, so a message is one line.
  * Returns `code` so callers can write `return lf_error_set(e, ...)`. */
 lf_code lf_error_set(lf_error *e, lf_code code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* The same with a va_list. */
+lf_code lf_error_setv(lf_error *e, lf_code code, const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 0)))
 #endif
     ;
 

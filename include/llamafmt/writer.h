@@ -4,7 +4,9 @@
  * An lf_out is standard output or a file written atomically: the bytes go
  * to a temporary file in the same directory (".NAME.tmp-XXXXXX"), which
  * lf_out_commit() renames over NAME and lf_out_abort() removes, so a failed
- * or interrupted run never leaves a partial or truncated NAME behind.
+ * or interrupted run never leaves a partial or truncated NAME behind.  A
+ * symbolic link is followed (its target is replaced); a NAME that exists and
+ * is not a regular file (/dev/null, a FIFO) is written in place.
  * Output is buffered in large blocks and written with write(2).
  *
  * Errors: LF_E_IO (with strerror text; a full disk or /dev/full is found at
