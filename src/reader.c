@@ -319,7 +319,7 @@ static int next_jsonl(lf_reader *r, lf_rawrec *rec, lf_error *err)
         size_t reclen = len;
         if (reclen > 0 && start[reclen - 1] == '\r')
             reclen--;
-        uint64_t line = r->line;
+        uint64_t line = r->line, col = r->col;
         size_t step = len + (nl != NULL);
         r->pos += step;
         r->consumed += step;
@@ -333,12 +333,12 @@ static int next_jsonl(lf_reader *r, lf_rawrec *rec, lf_error *err)
             continue;
         }
         if (reclen > r->max)
-            return too_large(r, rec, err, line, 1, reclen);
+            return too_large(r, rec, err, line, col, reclen);
         rec->data = start;
         rec->len = reclen;
         rec->file = r->name;
         rec->line = line;
-        rec->column = 1;
+        rec->column = col;
         return 1;
     }
 }
@@ -452,6 +452,7 @@ static int detect(lf_reader *r, lf_error *err)
         if (r->end - r->pos >= 3 && memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3) == 0) {
             r->pos += 3;
             r->consumed += 3;
+            r->col += 3;
         }
     }
     int c = skip_ws(r);
@@ -478,13 +479,17 @@ static int detect(lf_reader *r, lf_error *err)
     r->layout = LF_LAYOUT_JSONL;
     if (nl != NULL) {
         /* Scan the first line only: a value that is still open at the end of
-         * the line (and not inside a string, which pretty-printers never
-         * break) means pretty-printed records. */
+         * the line, not inside a string and right after a '{', '[', ',' or
+         * ':' (where pretty-printers break lines; a truncated JSONL line
+         * rarely ends there) means pretty-printed records. */
         lf_reader view = *r;
         view.end = (size_t)(nl - r->buf);
         view.eof = 0;
         scan s = {0};
-        if (!scan_value(&view, &s) && !s.in_str && s.depth > 0)
+        const char *e = nl;
+        while (e > r->buf + r->pos && is_ws(e[-1]))
+            e--;
+        if (!scan_value(&view, &s) && !s.in_str && s.depth > 0 && e > r->buf + r->pos && strchr("{[,:", e[-1]))
             r->layout = LF_LAYOUT_STREAM;
     }
     return 1;

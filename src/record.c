@@ -288,100 +288,175 @@ static size_t number_len(const char *s, size_t n)
     return i;
 }
 
-/* Check what cJSON does not: UTF-8, raw control characters, escapes and
- * number syntax.  Returns 0, or the error code with *at set to the offset. */
-static lf_code check_raw(const char *s, size_t n, size_t *at, lf_error *err)
+/* Scan the string literal whose opening quote is at s[*pos]: escapes
+ * (\u0000, malformed \u, lone surrogates refused), raw control characters,
+ * UTF-8.  On success *pos is just past the closing quote. */
+static lf_code scan_string(const char *s, size_t n, size_t *pos, size_t *at, lf_error *err)
 {
-    size_t i = 0;
-    int in_str = 0;
+    size_t i = *pos + 1;
     while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        if (in_str) {
-            while (n - i >= 8) {
-                uint64_t v;
-                memcpy(&v, s + i, 8);
-                if ((v & HIGHS) | has_less(v, 0x20) | has_zero(v ^ (ONES * '"')) | has_zero(v ^ (ONES * '\\')))
-                    break;
-                i += 8;
-            }
-            if (i >= n)
+        while (n - i >= 8) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            if ((v & HIGHS) | has_less(v, 0x20) | has_zero(v ^ (ONES * '"')) | has_zero(v ^ (ONES * '\\')))
                 break;
-            c = (unsigned char)s[i];
-            if (c == '"') {
-                in_str = 0;
-                i++;
-            } else if (c == '\\') {
-                *at = i;
-                if (i + 1 >= n)
-                    return lf_error_set(err, LF_E_JSON, "unterminated string");
-                char e = s[i + 1];
-                if (e == 'u') {
-                    long v = hex4(s + i + 2, n - i - 2);
-                    if (v < 0)
-                        return lf_error_set(err, LF_E_ESCAPE, "malformed \\u escape (four hex digits required)");
-                    if (v == 0)
-                        return lf_error_set(err, LF_E_ESCAPE, "\\u0000 (NUL) in a string is not accepted");
-                    if (v >= 0xDC00 && v <= 0xDFFF)
-                        return lf_error_set(err, LF_E_ESCAPE, "lone low surrogate \\u%04lx", v);
-                    if (v >= 0xD800 && v <= 0xDBFF) {
-                        long w = (n - i >= 12 && s[i + 6] == '\\' && s[i + 7] == 'u') ? hex4(s + i + 8, n - i - 8) : -1;
-                        if (w < 0xDC00 || w > 0xDFFF)
-                            return lf_error_set(err, LF_E_ESCAPE, "lone high surrogate \\u%04lx", v);
-                        i += 6;
-                    }
-                    i += 6;
-                } else if (e && strchr("\"\\/bfnrt", e)) {
-                    i += 2;
-                } else {
-                    return lf_error_set(err, LF_E_JSON, "invalid escape '\\%c' in string", e >= 0x20 && e < 0x7f ? e : '?');
-                }
-            } else if (c < 0x20) {
-                *at = i;
-                return lf_error_set(err, LF_E_JSON, "raw control character U+%04X in a string (must be escaped)", c);
-            } else if (c >= 0x80) {
-                size_t k = utf8_seq((const unsigned char *)s + i, n - i);
-                if (k == 0) {
-                    *at = i;
-                    return lf_error_set(err, LF_E_UTF8, "invalid UTF-8 byte 0x%02x", c);
-                }
-                i += k;
-            } else {
-                i++;
-            }
-            continue;
+            i += 8;
         }
+        if (i >= n)
+            break;
+        unsigned char c = (unsigned char)s[i];
         if (c == '"') {
-            in_str = 1;
-            i++;
-        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-            i++;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            size_t k = number_len(s + i, n - i);
+            *pos = i + 1;
+            return LF_OK;
+        }
+        if (c == '\\') {
+            *at = i;
+            if (i + 1 >= n)
+                break;
+            char e = s[i + 1];
+            if (e == 'u') {
+                long v = hex4(s + i + 2, n - i - 2);
+                if (v < 0)
+                    return lf_error_set(err, LF_E_ESCAPE, "malformed \\u escape (four hex digits required)");
+                if (v == 0)
+                    return lf_error_set(err, LF_E_ESCAPE, "\\u0000 (NUL) in a string is not accepted");
+                if (v >= 0xDC00 && v <= 0xDFFF)
+                    return lf_error_set(err, LF_E_ESCAPE, "lone low surrogate \\u%04lx", v);
+                if (v >= 0xD800 && v <= 0xDBFF) {
+                    long w = (n - i >= 12 && s[i + 6] == '\\' && s[i + 7] == 'u') ? hex4(s + i + 8, n - i - 8) : -1;
+                    if (w < 0xDC00 || w > 0xDFFF)
+                        return lf_error_set(err, LF_E_ESCAPE, "lone high surrogate \\u%04lx", v);
+                    i += 6;
+                }
+                i += 6;
+            } else if (e && strchr("\"\\/bfnrt", e)) {
+                i += 2;
+            } else {
+                return lf_error_set(err, LF_E_JSON, "invalid escape '\\%c' in a string", e >= 0x20 && e < 0x7f ? e : '?');
+            }
+        } else if (c < 0x20) {
+            *at = i;
+            return lf_error_set(err, LF_E_JSON, "raw control character U+%04X in a string (it must be escaped)", c);
+        } else if (c >= 0x80) {
+            size_t k = utf8_seq((const unsigned char *)s + i, n - i);
             if (k == 0) {
                 *at = i;
-                return lf_error_set(err, LF_E_JSON, "invalid number");
+                return lf_error_set(err, LF_E_UTF8, "invalid UTF-8 byte 0x%02x", c);
             }
             i += k;
-        } else if (c < 0x20 || c == 0x7F) {
-            *at = i;
-            return lf_error_set(err, LF_E_JSON, "control character 0x%02x outside a string", c);
-        } else if (c >= 0x80) {
-            *at = i;
-            if (utf8_seq((const unsigned char *)s + i, n - i) == 0)
-                return lf_error_set(err, LF_E_UTF8, "invalid UTF-8 byte 0x%02x", c);
-            return lf_error_set(err, LF_E_JSON, "unexpected character outside a string");
-        } else if (c == '+' || c == '.') {
-            *at = i;
-            return lf_error_set(err, LF_E_JSON, "invalid number");
         } else {
             i++;
         }
     }
-    if (in_str) {
-        *at = n;
-        return lf_error_set(err, LF_E_JSON, "unterminated string");
+    *at = *pos;
+    return lf_error_set(err, LF_E_JSON, "unterminated string");
+}
+
+/* The nesting cJSON accepts (CJSON_NESTING_LIMIT). */
+#define MAX_DEPTH 1000
+
+enum { EXPECT_VALUE, EXPECT_VALUE_OR_END, EXPECT_KEY, EXPECT_KEY_OR_END, EXPECT_COLON, EXPECT_COMMA_OR_END, DONE };
+
+/* What cJSON does not check, and exact error positions: validate the whole
+ * record as strict JSON (RFC 8259) before cJSON sees it.  Positions are those
+ * Python's json module reports for the same mistakes.  Returns 0, or the error
+ * code with *at set to the byte offset. */
+static lf_code check_raw(const char *s, size_t n, size_t *at, lf_error *err)
+{
+    char stack[MAX_DEPTH];
+    size_t depth = 0, i = 0;
+    int state = EXPECT_VALUE;
+    lf_code rc;
+    if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;                              /* a BOM, as cJSON allows */
+    for (;;) {
+        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+            i++;
+        *at = i;
+        if (i >= n) {
+            if (state == DONE)
+                return LF_OK;
+            return lf_error_set(err, LF_E_JSON, "unexpected end of the record");
+        }
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7F)
+            return lf_error_set(err, LF_E_JSON, "control character 0x%02x outside a string", c);
+        if (c >= 0x80 && utf8_seq((const unsigned char *)s + i, n - i) == 0)
+            return lf_error_set(err, LF_E_UTF8, "invalid UTF-8 byte 0x%02x", c);
+        switch (state) {
+        case DONE:
+            return lf_error_set(err, LF_E_JSON, "unexpected data after the record");
+        case EXPECT_COLON:
+            if (c != ':')
+                return lf_error_set(err, LF_E_JSON, "expected ':' after an object key");
+            i++;
+            state = EXPECT_VALUE;
+            continue;
+        case EXPECT_COMMA_OR_END: {
+            char close = stack[depth - 1] == '{' ? '}' : ']';
+            if (c == ',') {
+                i++;
+                state = stack[depth - 1] == '{' ? EXPECT_KEY : EXPECT_VALUE;
+                continue;
+            }
+            if (c != (unsigned char)close)
+                return lf_error_set(err, LF_E_JSON, "expected ',' or '%c'", close);
+            i++;
+            depth--;
+            state = depth == 0 ? DONE : EXPECT_COMMA_OR_END;
+            continue;
+        }
+        case EXPECT_KEY_OR_END:
+        case EXPECT_KEY:
+            if (c == '}' && state == EXPECT_KEY_OR_END) {
+                i++;
+                depth--;
+                state = depth == 0 ? DONE : EXPECT_COMMA_OR_END;
+                continue;
+            }
+            if (c != '"')
+                return lf_error_set(err, LF_E_JSON, "expected an object key in double quotes");
+            if ((rc = scan_string(s, n, &i, at, err)) != LF_OK)
+                return rc;
+            state = EXPECT_COLON;
+            continue;
+        case EXPECT_VALUE_OR_END:
+            if (c == ']') {
+                i++;
+                depth--;
+                state = depth == 0 ? DONE : EXPECT_COMMA_OR_END;
+                continue;
+            }
+            break;
+        default:
+            break;
+        }
+        /* a value */
+        if (c == '{' || c == '[') {
+            if (depth == MAX_DEPTH)
+                return lf_error_set(err, LF_E_JSON, "nested deeper than %d levels", MAX_DEPTH);
+            stack[depth++] = (char)c;
+            i++;
+            state = c == '{' ? EXPECT_KEY_OR_END : EXPECT_VALUE_OR_END;
+            continue;
+        }
+        if (c == '"') {
+            if ((rc = scan_string(s, n, &i, at, err)) != LF_OK)
+                return rc;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t k = number_len(s + i, n - i);
+            if (k == 0)
+                return lf_error_set(err, LF_E_JSON, "invalid number");
+            i += k;
+        } else if (n - i >= 4 && (memcmp(s + i, "true", 4) == 0 || memcmp(s + i, "null", 4) == 0)) {
+            i += 4;
+        } else if (n - i >= 5 && memcmp(s + i, "false", 5) == 0) {
+            i += 5;
+        } else {
+            return lf_error_set(err, LF_E_JSON, "expected a value");
+        }
+        state = depth == 0 ? DONE : EXPECT_COMMA_OR_END;
     }
-    return LF_OK;
 }
 
 /* ---- locating a path in the raw text --------------------------------------- */
@@ -724,9 +799,9 @@ static lf_code resolve_role(ctx *c, const char *name, lf_shape shape, const lf_p
     for (size_t i = 0; i < sizeof sharegpt_roles / sizeof sharegpt_roles[0]; i++)
         if (strcmp(sharegpt_roles[i].from, name) == 0)
             hint = role_names[sharegpt_roles[i].to];
-    char shown[64];
-    snprintf(shown, sizeof shown, "%s", name);
-    return fail_at(c, path, LF_E_ROLE, "unknown role \"%s\" (add --role-map %s=%s)", shown, shown, hint);
+    if (strlen(name) > 100)
+        return fail_at(c, path, LF_E_ROLE, "unknown role \"%.100s...\" (map it with --role-map NAME=ROLE)", name);
+    return fail_at(c, path, LF_E_ROLE, "unknown role \"%s\" (add --role-map %s=%s)", name, name, hint);
 }
 
 /* The text of a message's content: a string, or a list of text parts. */
@@ -1429,7 +1504,7 @@ lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversatio
         p->root = cJSON_ParseWithLengthOpts(rec->data, rec->len, &end, 0);
         if (p->root == NULL) {
             at = end ? (size_t)(end - rec->data) : 0;
-            rc = lf_error_set(err, LF_E_JSON, "invalid JSON%s", at >= rec->len ? " (unexpected end of record)" : "");
+            rc = lf_error_set(err, LF_E_JSON, "invalid JSON");
         } else {
             at = raw_ws(rec->data, rec->len, (size_t)(end - rec->data));
             if (at < rec->len)

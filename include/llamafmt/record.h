@@ -143,8 +143,8 @@ lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversatio
 lf_code lf_record_raw_value(lf_parser *p, const lf_rawrec *rec, const char *key,
                             const char **text, size_t *len, lf_error *err);
 
-/* Set err's position to the value at `path` inside the record (the record
- * start when the path cannot be followed) and prefix the message with the
+/* Set err's position to the value at `path` inside the record (or to the
+ * deepest value on the path that exists) and prefix the message with the
  * path.  Used by later stages to report conversation-level errors. */
 void lf_record_locate(const lf_rawrec *rec, const lf_path *path, lf_error *err);
 
