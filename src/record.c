@@ -936,7 +936,7 @@ lf_code lf_tools_check(const char *text, size_t len, lf_error *err)
         tree = cJSON_ParseWithLengthOpts(text, len, &end, 0);
         if (tree == NULL || raw_ws(text, len, (size_t)(end - text)) != len) {
             at = end ? (size_t)(end - text) : 0;
-            rc = lf_error_set(err, LF_E_JSON, "invalid JSON");
+            rc = lf_error_set(err, LF_E_JSON, "cJSON cannot parse it");
         } else if (!cJSON_IsArray(tree)) {
             rc = lf_error_set(err, LF_E_TYPE, "expected an array of tool specifications");
         } else {
@@ -1504,7 +1504,7 @@ lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversatio
         p->root = cJSON_ParseWithLengthOpts(rec->data, rec->len, &end, 0);
         if (p->root == NULL) {
             at = end ? (size_t)(end - rec->data) : 0;
-            rc = lf_error_set(err, LF_E_JSON, "invalid JSON");
+            rc = lf_error_set(err, LF_E_JSON, "cJSON cannot parse it");
         } else {
             at = raw_ws(rec->data, rec->len, (size_t)(end - rec->data));
             if (at < rec->len)
@@ -1513,6 +1513,8 @@ lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversatio
     }
     if (rc != LF_OK) {
         uint64_t line, col;
+        if (rc == LF_E_JSON)
+            lf_error_prefix(err, "invalid JSON");
         lf_rawrec_position(rec, at, &line, &col);
         lf_error_at(err, rec->file, line, col);
         return rc;
