@@ -23,6 +23,8 @@ typedef struct run {
     lf_parser *parser;
     lf_sample sample;
     lf_kept *kept;
+    size_t *ends;               /* where each sample of a record ends */
+    size_t ends_cap;
 } run;
 
 static int stopped(const run *r) { return r->hooks && r->hooks->stop && *r->hooks->stop; }
@@ -59,39 +61,92 @@ static lf_code reject(run *r, const lf_rawrec *rec, lf_error *e, lf_error *err)
     return LF_OK;
 }
 
-/* Parse, render and write one record.  A data error is returned in *e with
- * LF_OK as result; a system error is returned. */
+/* Render the first n messages of conv into r->sample; a data error gets
+ * its position. */
+static lf_code render_prefix(run *r, const lf_rawrec *rec, const lf_conversation *conv, size_t n, lf_error *e)
+{
+    lf_conversation view = *conv;
+    view.n = n;
+    size_t which;
+    lf_code rc = lf_render(&r->cfg->tpl, &view, &r->sample, &which, e);
+    if (lf_code_is_data(rc) && which < n)
+        lf_record_locate(rec, &conv->msgs[which].path, e);
+    else if (lf_code_is_data(rc))
+        lf_error_at(e, rec->file, rec->line, rec->column);
+    return rc;
+}
+
+/* Where the samples of a record end: every assistant turn with
+ * --split-turns (a record that asks for a prompt is one sample), else the
+ * whole conversation.  Returns how many, at most cap (SIZE_MAX: error). */
+static size_t sample_ends(const run *r, const lf_conversation *conv, size_t *ends, size_t cap)
+{
+    size_t k = 0;
+    if (r->cfg->split_turns && conv->gen_prompt != 1) {
+        for (size_t i = 0; i < conv->n; i++)
+            if (conv->msgs[i].role == LF_ROLE_ASSISTANT) {
+                if (ends != NULL && k < cap)
+                    ends[k] = i + 1;
+                k++;
+            }
+        if (k > 0)
+            return k;
+    }
+    if (ends != NULL && cap > 0)
+        ends[0] = conv->n;
+    return 1;
+}
+
+/* Parse, render and write one record, all of its samples or none.  A data
+ * error is returned in *e with *bad set and LF_OK as result; a system error
+ * is returned. */
 static lf_code one(run *r, const lf_rawrec *rec, lf_error *e, int *bad)
 {
-    const lf_conversation *conv;
+    const lf_conversation *conv = NULL;
+    const lf_config *cfg = r->cfg;
+    *bad = 0;
     lf_code rc = lf_record_parse(r->parser, rec, &conv, e);
-    if (rc == LF_OK) {
-        size_t which;
-        rc = lf_render(&r->cfg->tpl, conv, &r->sample, &which, e);
-        if (lf_code_is_data(rc) && which < conv->n)
-            lf_record_locate(rec, &conv->msgs[which].path, e);
-        else if (lf_code_is_data(rc))
-            lf_error_at(e, rec->file, rec->line, rec->column);
+    for (size_t i = 0; rc == LF_OK && i < cfg->n_keep; i++) {
+        r->kept[i].key = cfg->keep[i];
+        rc = lf_record_raw_value(r->parser, rec, cfg->keep[i], &r->kept[i].json, &r->kept[i].len, e);
     }
-    for (size_t i = 0; rc == LF_OK && i < r->cfg->n_keep; i++) {
-        r->kept[i].key = r->cfg->keep[i];
-        rc = lf_record_raw_value(r->parser, rec, r->cfg->keep[i], &r->kept[i].json, &r->kept[i].len, e);
+    size_t n_ends = 0;
+    if (rc == LF_OK) {
+        n_ends = sample_ends(r, conv, NULL, 0);
+        if (n_ends > r->ends_cap) {
+            size_t *v = realloc(r->ends, n_ends * sizeof *v);
+            if (v == NULL)
+                return lf_error_set(e, LF_E_NOMEM, "out of memory");
+            r->ends = v;
+            r->ends_cap = n_ends;
+        }
+        sample_ends(r, conv, r->ends, r->ends_cap);
+        /* with several samples, check them all before writing any */
+        for (size_t k = 0; rc == LF_OK && n_ends > 1 && k < n_ends; k++)
+            rc = render_prefix(r, rec, conv, r->ends[k], e);
+    }
+    int prompt = cfg->tpl.generation_prompt || (conv != NULL && conv->gen_prompt == 1);
+    for (size_t k = 0; rc == LF_OK && k < n_ends; k++) {
+        rc = render_prefix(r, rec, conv, r->ends[k], e);
+        if (rc != LF_OK)
+            break;
+        if (cfg->wr.format == LF_FORMAT_MESSAGES)
+            rc = lf_write_messages(r->out, conv, r->ends[k], prompt, r->kept, cfg->n_keep, e);
+        else
+            rc = lf_write_sample(r->out, &cfg->wr, &r->sample, r->kept, cfg->n_keep, e);
+        if (lf_code_is_data(rc))            /* a kept value that cannot be written */
+            lf_error_at(e, rec->file, rec->line, rec->column);
+        else if (rc == LF_OK)
+            r->st->samples_written++;
     }
     if (lf_code_is_data(rc)) {
         *bad = 1;
         return LF_OK;
     }
-    if (rc != LF_OK)
-        return rc;
-    *bad = 0;
-    rc = lf_write_sample(r->out, &r->cfg->wr, &r->sample, r->kept, r->cfg->n_keep, e);
-    if (lf_code_is_data(rc)) {             /* a kept value that cannot be written */
-        lf_error_at(e, rec->file, rec->line, rec->column);
-        *bad = 1;
-        return LF_OK;
+    if (rc == LF_OK) {
+        r->st->records_read++;
+        r->st->records_converted++;
     }
-    if (rc == LF_OK)
-        r->st->samples_written++, r->st->records_read++;
     return rc;
 }
 
@@ -297,21 +352,22 @@ done:
     lf_sample_free(&r.sample);
     lf_parser_free(r.parser);
     free(r.kept);
+    free(r.ends);
     free(tools_text);
     return rc;
 }
 
 int lf_stats_format(const lf_stats *st, int json, lf_buf *out)
 {
-    char line[256];
+    char line[512];
     int rc = 0;
     if (json) {
         snprintf(line, sizeof line,
-                 "{\"files\": %llu, \"bytes_read\": %llu, \"records_read\": %llu, \"samples_written\": %llu, "
-                 "\"rejected\": %llu, \"rejected_by_reason\": {",
+                 "{\"files\": %llu, \"bytes_read\": %llu, \"records_read\": %llu, \"records_converted\": %llu, "
+                 "\"samples_written\": %llu, \"rejected\": %llu, \"rejected_by_reason\": {",
                  (unsigned long long)st->files, (unsigned long long)st->bytes_read,
-                 (unsigned long long)st->records_read, (unsigned long long)st->samples_written,
-                 (unsigned long long)st->rejected);
+                 (unsigned long long)st->records_read, (unsigned long long)st->records_converted,
+                 (unsigned long long)st->samples_written, (unsigned long long)st->rejected);
         rc |= lf_buf_puts(out, line);
         int first = 1;
         for (int c = 0; c < LF_CODE_COUNT; c++) {
@@ -327,9 +383,11 @@ int lf_stats_format(const lf_stats *st, int json, lf_buf *out)
         return rc;
     }
     snprintf(line, sizeof line,
-             "files: %llu\nbytes read: %llu\nrecords read: %llu\nsamples written: %llu\nrecords rejected: %llu\n",
+             "files: %llu\nbytes read: %llu\nrecords read: %llu\nrecords converted: %llu\nsamples written: %llu\n"
+             "records rejected: %llu\n",
              (unsigned long long)st->files, (unsigned long long)st->bytes_read, (unsigned long long)st->records_read,
-             (unsigned long long)st->samples_written, (unsigned long long)st->rejected);
+             (unsigned long long)st->records_converted, (unsigned long long)st->samples_written,
+             (unsigned long long)st->rejected);
     rc |= lf_buf_puts(out, line);
     for (int c = 0; c < LF_CODE_COUNT; c++) {
         if (st->rejected_by[c] == 0)

@@ -67,12 +67,27 @@ static const char usage_text[] =
     "Output:\n"
     "  -t, --to=FORMAT          jsonl (default): {\"text\": SAMPLE} per line, written as\n"
     "                           Python's json.dumps(ensure_ascii=False) writes it;\n"
-    "                           text: each raw sample followed by a separator\n"
+    "                           text: each raw sample followed by a separator;\n"
+    "                           prompt-completion: {\"prompt\", \"completion\"} (TRL), split\n"
+    "                           after the final assistant header;\n"
+    "                           segments: {\"segments\": [{\"label\", \"text\"}]} (axolotl's\n"
+    "                           input_output), label true where trainable;\n"
+    "                           messages: the record normalised to OpenAI/HF messages\n"
+    "                           (for trainers that apply the chat template themselves)\n"
+    "      --spans              jsonl: add \"spans\": [[start, end], ...], the trainable\n"
+    "                           bytes as half-open UTF-8 byte offsets into \"text\"\n"
+    "                           (default: off)\n"
+    "      --train-on=WHICH     what is trainable (spans, segments): assistant (default:\n"
+    "                           every assistant turn's content and <|eot_id|>/<|eom_id|>,\n"
+    "                           and <|end_of_text|>), last (only the final assistant\n"
+    "                           turn), all (everything but <|begin_of_text|>)\n"
+    "      --split-turns        one sample per assistant turn, the turns before it as\n"
+    "                           history; only that final turn is trainable (default: off)\n"
     "  -o, --output=FILE        write to FILE, atomically (default: standard output)\n"
     "      --separator=STR      text: written after each sample (default: \"\\n\")\n"
     "  -0, --null               text: end each sample with a NUL byte (implies -t text)\n"
-    "      --keep=KEY,...       jsonl: copy these top-level keys of each record into\n"
-    "                           its output line, before \"text\" (default: none)\n"
+    "      --keep=KEY,...       copy these top-level keys of each record into its output\n"
+    "                           line, first (JSON forms; default: none)\n"
     "  STR and TEXT options understand the escapes \\n \\t \\r \\0 and \\\\.\n"
     "\n"
     "Errors and reporting:\n"
@@ -83,7 +98,7 @@ static const char usage_text[] =
     "                           {\"file\",\"line\",\"column\",\"error\",\"record\"}\n"
     "                           (default: none)\n"
     "      --stats[=FORMAT]     print a summary on standard error: text (default) or\n"
-    "                           json; records read = samples written + rejected\n"
+    "                           json; records read = records converted + rejected\n"
     "                           (default: no summary)\n"
     "  -v, --verbose            with --on-error=skip, also report every rejected record\n"
     "                           (default: only a summary line)\n"
@@ -127,6 +142,9 @@ enum {
     OPT_BUILTIN_TOOLS,
     OPT_TOOLS_IN,
     OPT_LENIENT_TOOL_CALLS,
+    OPT_TRAIN_ON,
+    OPT_SPANS,
+    OPT_SPLIT_TURNS,
 };
 
 static const struct option long_opts[] = {
@@ -153,6 +171,9 @@ static const struct option long_opts[] = {
     {"to", required_argument, NULL, 't'},
     {"output", required_argument, NULL, 'o'},
     {"separator", required_argument, NULL, OPT_SEPARATOR},
+    {"train-on", required_argument, NULL, OPT_TRAIN_ON},
+    {"spans", no_argument, NULL, OPT_SPANS},
+    {"split-turns", no_argument, NULL, OPT_SPLIT_TURNS},
     {"null", no_argument, NULL, '0'},
     {"keep", required_argument, NULL, OPT_KEEP},
     {"on-error", required_argument, NULL, OPT_ON_ERROR},
@@ -357,7 +378,7 @@ static lf_code keyopt(lf_config *cfg, const char *opt, const char *arg, const ch
 lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
 {
     defaults(cfg);
-    int to_given = 0, null_sep = 0, sep_given = 0;
+    int to_given = 0, null_sep = 0, sep_given = 0, train_given = 0;
     lf_code rc = LF_OK;
     optind = 0;         /* glibc: full reinitialisation; options may follow files */
     opterr = 0;
@@ -418,7 +439,7 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
         case OPT_GEN: cfg->tpl.generation_prompt = 1; break;
         case 't':
             if (lf_format_parse(a, &cfg->wr.format) != 0)
-                return usage(err, "--to: unknown format \"%s\" (jsonl, text)", a);
+                return usage(err, "--to: unknown format \"%s\" (jsonl, text, prompt-completion, segments, messages)", a);
             to_given = 1;
             break;
         case 'o':
@@ -454,6 +475,13 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
                 return usage(err, "--tools-in: unknown place \"%s\" (user, system)", a);
             break;
         case OPT_LENIENT_TOOL_CALLS: cfg->rec.lenient_tool_calls = 1; break;
+        case OPT_TRAIN_ON:
+            if (lf_train_on_parse(a, &cfg->wr.train_on) != 0)
+                return usage(err, "--train-on: unknown choice \"%s\" (assistant, last, all)", a);
+            train_given = 1;
+            break;
+        case OPT_SPANS: cfg->wr.spans = 1; break;
+        case OPT_SPLIT_TURNS: cfg->split_turns = 1; break;
         case OPT_ON_ERROR:
             if (strcmp(a, "fail") == 0)
                 cfg->on_error = LF_ON_ERROR_FAIL;
@@ -497,8 +525,17 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
         cfg->wr.format = LF_FORMAT_TEXT;
     if ((null_sep || sep_given) && cfg->wr.format != LF_FORMAT_TEXT)
         return usage(err, "%s only applies to --to text", null_sep ? "-0" : "--separator");
-    if (cfg->n_keep > 0 && cfg->wr.format != LF_FORMAT_JSONL)
-        return lf_error_set(err, LF_E_USAGE, "--keep only applies to --to jsonl");
+    if (cfg->n_keep > 0 && cfg->wr.format == LF_FORMAT_TEXT)
+        return lf_error_set(err, LF_E_USAGE, "--keep does not apply to --to text");
+    if (cfg->wr.spans && cfg->wr.format != LF_FORMAT_JSONL)
+        return lf_error_set(err, LF_E_USAGE, "--spans only applies to --to jsonl");
+    if (train_given && !(cfg->wr.spans || cfg->wr.format == LF_FORMAT_SEGMENTS))
+        return lf_error_set(err, LF_E_USAGE, "--train-on only matters with --spans or --to segments");
+    if (cfg->split_turns) {
+        if (cfg->wr.train_on == LF_TRAIN_ALL)
+            return lf_error_set(err, LF_E_USAGE, "--split-turns trains on each sample's final turn; --train-on=all contradicts it");
+        cfg->wr.train_on = LF_TRAIN_LAST;
+    }
     if (cfg->verbose && cfg->quiet)
         return lf_error_set(err, LF_E_USAGE, "--verbose and --quiet are mutually exclusive");
     for (int i = optind; i < argc; i++) {

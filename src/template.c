@@ -43,6 +43,35 @@ void lf_sample_reset(lf_sample *s)
     lf_buf_clear(&s->text);
     s->nsegs = 0;
     s->prompt = 0;
+    s->final_body = SIZE_MAX;
+    s->final_turn = 0;
+}
+
+static const char *const train_names[LF_TRAIN_COUNT] = {"assistant", "last", "all"};
+
+const char *lf_train_on_name(lf_train_on t) { return train_names[t]; }
+
+int lf_train_on_parse(const char *name, lf_train_on *t)
+{
+    for (int i = 0; i < LF_TRAIN_COUNT; i++)
+        if (strcmp(name, train_names[i]) == 0) {
+            *t = (lf_train_on)i;
+            return 0;
+        }
+    return -1;
+}
+
+int lf_segment_trainable(const lf_sample *s, const lf_segment *g, lf_train_on rule)
+{
+    switch (rule) {
+    case LF_TRAIN_ALL:
+        return !(g->off == 0 && g->special && g->len == sizeof BOS - 1 && memcmp(s->text.data, BOS, g->len) == 0);
+    case LF_TRAIN_LAST:
+        return g->train && s->final_body != SIZE_MAX && g->turn == s->final_turn;
+    case LF_TRAIN_ASSISTANT:
+    default:
+        return g->train;
+    }
 }
 
 void lf_sample_free(lf_sample *s)
@@ -103,6 +132,7 @@ typedef struct emit {
     int train;              /* trainable flag for what follows */
     lf_role role;
     int failed;
+    uint32_t turn;          /* incremented by each header */
 } emit;
 
 /* Record bytes text[off, off+n) as a segment, extending a run of text. */
@@ -110,7 +140,8 @@ static void mark(emit *e, size_t off, size_t n, int special)
 {
     lf_sample *s = e->s;
     lf_segment *last = s->nsegs ? &s->segs[s->nsegs - 1] : NULL;
-    if (!special && last != NULL && !last->special && last->train == e->train && last->role == e->role) {
+    if (!special && last != NULL && !last->special && last->train == e->train && last->role == e->role &&
+        last->turn == e->turn) {
         last->len += n;
         return;
     }
@@ -124,7 +155,7 @@ static void mark(emit *e, size_t off, size_t n, int special)
         s->segs = g;
         s->cap = cap;
     }
-    s->segs[s->nsegs++] = (lf_segment){off, n, (uint8_t)special, (uint8_t)e->train, (uint8_t)e->role};
+    s->segs[s->nsegs++] = (lf_segment){off, n, (uint8_t)special, (uint8_t)e->train, (uint8_t)e->role, e->turn};
 }
 
 static void seg(emit *e, const char *p, size_t n, int special)
@@ -146,6 +177,7 @@ static void header(emit *e, const lf_template_opts *o, lf_role role)
     const char *name = lf_role_name(role);
     e->role = role;
     e->train = 0;
+    e->turn++;
     SPECIAL(e, START);
     seg(e, name, strlen(name), 0);
     SPECIAL(e, END);
@@ -322,7 +354,7 @@ static int uses_tools(const lf_conversation *conv, size_t n)
 
 lf_code lf_render(const lf_template_opts *o, const lf_conversation *conv, lf_sample *out, size_t *bad, lf_error *err)
 {
-    emit e = {out, 0, LF_ROLE_SYSTEM, 0};
+    emit e = {out, 0, LF_ROLE_SYSTEM, 0, 0};
     lf_sample_reset(out);
     *bad = (size_t)-1;
 
@@ -404,6 +436,10 @@ lf_code lf_render(const lf_template_opts *o, const lf_conversation *conv, lf_sam
     for (; i < n; i++) {
         header(&e, o, m[i].call ? LF_ROLE_ASSISTANT : m[i].role);
         e.train = m[i].role == LF_ROLE_ASSISTANT;
+        if (i == n - 1 && !prompt) {
+            out->final_body = out->text.len;
+            out->final_turn = e.turn;
+        }
         if (m[i].call != NULL) {
             if (tool_call(&e, o, conv, &m[i]) != 0) {
                 *bad = i;

@@ -26,7 +26,8 @@ struct lf_out {
     unsigned long long bytes;
 };
 
-static const char *const format_names[LF_FORMAT_COUNT] = {"jsonl", "text"};
+static const char *const format_names[LF_FORMAT_COUNT] = {"jsonl", "text", "prompt-completion", "segments",
+                                                           "messages"};
 
 const char *lf_format_name(lf_format f) { return format_names[f]; }
 
@@ -208,11 +209,74 @@ void lf_out_abort(lf_out *o)
 
 static lf_code nomem(lf_error *err) { return lf_error_set(err, LF_E_NOMEM, "out of memory"); }
 
+/* "{" and the kept keys, each followed by ", ". */
+static lf_code open_record(lf_buf *b, const lf_kept *kept, size_t n_kept, lf_error *err)
+{
+    if (lf_buf_putc(b, '{') != 0)
+        return nomem(err);
+    for (size_t i = 0; i < n_kept; i++) {
+        if (lf_json_put_string(b, kept[i].key, strlen(kept[i].key)) != 0 || lf_buf_append(b, ": ", 2) != 0)
+            return nomem(err);
+        if (lf_json_dump(b, kept[i].json, kept[i].len, -1, err) != 0)
+            return err->code;
+        if (lf_buf_append(b, ", ", 2) != 0)
+            return nomem(err);
+    }
+    return LF_OK;
+}
+
+/* The trainable byte ranges, adjacent ones merged: [[a, b], [c, d]]. */
+static int put_spans(lf_buf *b, const lf_sample *s, lf_train_on rule)
+{
+    int rc = lf_buf_putc(b, '[');
+    size_t start = 0, end = 0;
+    int open = 0, first = 1;
+    for (size_t i = 0; i <= s->nsegs && rc == 0; i++) {
+        const lf_segment *g = i < s->nsegs ? &s->segs[i] : NULL;
+        if (g != NULL && lf_segment_trainable(s, g, rule)) {
+            if (!open)
+                start = g->off;
+            open = 1;
+            end = g->off + g->len;
+            continue;
+        }
+        if (open) {
+            char num[64];
+            snprintf(num, sizeof num, "%s[%zu, %zu]", first ? "" : ", ", start, end);
+            rc |= lf_buf_puts(b, num);
+            first = 0;
+            open = 0;
+        }
+    }
+    return rc | lf_buf_putc(b, ']');
+}
+
+static int put_segments(lf_buf *b, const lf_sample *s, lf_train_on rule)
+{
+    int rc = lf_buf_putc(b, '[');
+    size_t i = 0, first = 1;
+    while (i < s->nsegs && rc == 0) {
+        int label = lf_segment_trainable(s, &s->segs[i], rule);
+        size_t start = s->segs[i].off, end = start;
+        while (i < s->nsegs && lf_segment_trainable(s, &s->segs[i], rule) == label) {
+            end = s->segs[i].off + s->segs[i].len;
+            i++;
+        }
+        rc |= lf_buf_puts(b, first ? "{\"label\": " : ", {\"label\": ");
+        rc |= lf_buf_puts(b, label ? "true, \"text\": " : "false, \"text\": ");
+        rc |= lf_json_put_string(b, s->text.data + start, end - start);
+        rc |= lf_buf_putc(b, '}');
+        first = 0;
+    }
+    return rc | lf_buf_putc(b, ']');
+}
+
 lf_code lf_write_sample(lf_out *o, const lf_writer_opts *w, const lf_sample *s, const lf_kept *kept, size_t n_kept,
                         lf_error *err)
 {
     lf_buf *b = &o->buf;
     size_t mark = b->len;
+    int rc = 0;
     if (w->format == LF_FORMAT_TEXT) {
         const char *sep = w->separator ? w->separator : "\n";
         size_t sl = w->separator ? w->separator_len : 1;
@@ -220,25 +284,123 @@ lf_code lf_write_sample(lf_out *o, const lf_writer_opts *w, const lf_sample *s, 
             goto oom;
         return lf_out_written(o, err);
     }
-    if (lf_buf_putc(b, '{') != 0)
-        goto oom;
-    for (size_t i = 0; i < n_kept; i++) {
-        if (lf_json_put_string(b, kept[i].key, strlen(kept[i].key)) != 0 || lf_buf_append(b, ": ", 2) != 0)
-            goto oom;
-        if (lf_json_dump(b, kept[i].json, kept[i].len, -1, err) != 0) {
-            b->len = mark;
-            return err->code;
-        }
-        if (lf_buf_append(b, ", ", 2) != 0)
-            goto oom;
+    lf_code c = open_record(b, kept, n_kept, err);
+    if (c != LF_OK) {
+        b->len = mark;
+        return c;
     }
-    if (lf_buf_append(b, "\"text\": ", 8) != 0 || lf_json_put_string(b, s->text.data, s->text.len) != 0 ||
-        lf_buf_append(b, "}\n", 2) != 0)
+    switch (w->format) {
+    case LF_FORMAT_PROMPT_COMPLETION: {
+        size_t cut = s->final_body == SIZE_MAX ? s->text.len : s->final_body;
+        rc |= lf_buf_puts(b, "\"prompt\": ");
+        rc |= lf_json_put_string(b, s->text.data, cut);
+        rc |= lf_buf_puts(b, ", \"completion\": ");
+        rc |= lf_json_put_string(b, s->text.data + cut, s->text.len - cut);
+        break;
+    }
+    case LF_FORMAT_SEGMENTS:
+        rc |= lf_buf_puts(b, "\"segments\": ");
+        rc |= put_segments(b, s, w->train_on);
+        break;
+    default:
+        rc |= lf_buf_puts(b, "\"text\": ");
+        rc |= lf_json_put_string(b, s->text.data, s->text.len);
+        if (w->spans) {
+            rc |= lf_buf_puts(b, ", \"spans\": ");
+            rc |= put_spans(b, s, w->train_on);
+        }
+        break;
+    }
+    if (rc != 0 || lf_buf_append(b, "}\n", 2) != 0)
         goto oom;
     return lf_out_written(o, err);
 oom:
     b->len = mark;
     return nomem(err);
+}
+
+static const char *message_role(lf_role r)
+{
+    return r == LF_ROLE_IPYTHON ? "tool" : lf_role_name(r);
+}
+
+lf_code lf_write_messages(lf_out *o, const lf_conversation *conv, size_t n, int prompt, const lf_kept *kept,
+                          size_t n_kept, lf_error *err)
+{
+    lf_buf *b = &o->buf;
+    size_t mark = b->len;
+    int rc = 0;
+    lf_code c = open_record(b, kept, n_kept, err);
+    if (c != LF_OK) {
+        b->len = mark;
+        return c;
+    }
+    if (prompt && n > 0 && conv->msgs[n - 1].role == LF_ROLE_ASSISTANT && conv->gen_prompt != 1)
+        n--;                                /* the reference answer of a prompt */
+    rc |= lf_buf_puts(b, "\"messages\": [");
+    for (size_t i = 0; i < n; i++) {
+        const lf_message *m = &conv->msgs[i];
+        rc |= lf_buf_puts(b, i ? ", {\"role\": \"" : "{\"role\": \"");
+        rc |= lf_buf_puts(b, message_role(m->role));
+        rc |= lf_buf_putc(b, '"');
+        if (m->call != NULL) {
+            if (m->len > 0) {
+                rc |= lf_buf_puts(b, ", \"content\": ");
+                rc |= lf_json_put_string(b, m->text, m->len);
+            }
+            rc |= lf_buf_puts(b, ", \"tool_calls\": [{\"type\": \"function\", \"function\": {\"name\": ");
+            rc |= lf_json_put_string(b, m->call->name, strlen(m->call->name));
+            rc |= lf_buf_puts(b, ", \"arguments\": ");
+            if (rc == 0 && lf_json_dump(b, m->call->args.p, m->call->args.n, -1, err) != 0)
+                goto fail;
+            rc |= lf_buf_puts(b, "}}]");
+        } else {
+            rc |= lf_buf_puts(b, ", \"content\": ");
+            if (m->json.n > 0) {
+                if (rc == 0 && lf_json_dump(b, m->json.p, m->json.n, -1, err) != 0)
+                    goto fail;
+            } else {
+                rc |= lf_json_put_string(b, m->text, m->len);
+            }
+        }
+        rc |= lf_buf_putc(b, '}');
+    }
+    rc |= lf_buf_putc(b, ']');
+    if (conv->has_tools) {
+        rc |= lf_buf_puts(b, ", \"tools\": [");
+        for (size_t k = 0; k < conv->n_tools && rc == 0; k++) {
+            if (k > 0)
+                rc |= lf_buf_puts(b, ", ");
+            if (lf_json_dump(b, conv->tools[k].p, conv->tools[k].n, -1, err) != 0)
+                goto fail;
+        }
+        rc |= lf_buf_putc(b, ']');
+        if (!conv->tools_in_user)
+            rc |= lf_buf_puts(b, ", \"tools_in_user_message\": false");
+    }
+    if (conv->has_builtin) {
+        rc |= lf_buf_puts(b, ", \"builtin_tools\": [");
+        for (size_t k = 0; k < conv->n_builtin; k++) {
+            if (k > 0)
+                rc |= lf_buf_puts(b, ", ");
+            rc |= lf_json_put_string(b, conv->builtin[k], strlen(conv->builtin[k]));
+        }
+        rc |= lf_buf_putc(b, ']');
+    }
+    if (conv->date != NULL) {
+        rc |= lf_buf_puts(b, ", \"date_string\": ");
+        rc |= lf_json_put_string(b, conv->date, conv->date_len);
+    }
+    if (prompt)
+        rc |= lf_buf_puts(b, ", \"add_generation_prompt\": true");
+    if (rc != 0 || lf_buf_append(b, "}\n", 2) != 0) {
+        b->len = mark;
+        return nomem(err);
+    }
+    return lf_out_written(o, err);
+fail:
+    b->len = mark;
+    return err->code;
 }
 
 static int put_base64(lf_buf *b, const unsigned char *p, size_t n)

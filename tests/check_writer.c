@@ -711,7 +711,7 @@ END_TEST
 
 /* ------------------------------------------------------ lf_write_sample */
 
-static const lf_writer_opts JSONL = {LF_FORMAT_JSONL, NULL, 0};
+static const lf_writer_opts JSONL = {LF_FORMAT_JSONL, NULL, 0, 0, LF_TRAIN_ASSISTANT};
 
 START_TEST(test_sample_jsonl_plain)
 {
@@ -859,7 +859,7 @@ END_TEST
 
 START_TEST(test_sample_text_default_separator)
 {
-    lf_writer_opts w = {LF_FORMAT_TEXT, NULL, 0};
+    lf_writer_opts w = {LF_FORMAT_TEXT, NULL, 0, 0, LF_TRAIN_ASSISTANT};
     sink k;
     sink_open(&k);
     lf_sample s;
@@ -878,7 +878,7 @@ END_TEST
 
 START_TEST(test_sample_text_custom_separator)
 {
-    lf_writer_opts w = {LF_FORMAT_TEXT, "\n---\n", 5};
+    lf_writer_opts w = {LF_FORMAT_TEXT, "\n---\n", 5, 0, LF_TRAIN_ASSISTANT};
     sink k;
     sink_open(&k);
     lf_sample s;
@@ -893,7 +893,7 @@ START_TEST(test_sample_text_custom_separator)
     free(data);
 
     /* an empty separator concatenates */
-    lf_writer_opts e = {LF_FORMAT_TEXT, "", 0};
+    lf_writer_opts e = {LF_FORMAT_TEXT, "", 0, 0, LF_TRAIN_ASSISTANT};
     sink_open(&k);
     sample_set(&s, S("one"));
     ck_assert_int_eq(lf_write_sample(k.o, &e, &s, NULL, 0, &k.err), LF_OK);
@@ -909,7 +909,7 @@ END_TEST
 START_TEST(test_sample_text_nul_separator)
 {
     /* what -0 sets up: separator "" with length 1 (its terminating NUL) */
-    lf_writer_opts w = {LF_FORMAT_TEXT, "", 1};
+    lf_writer_opts w = {LF_FORMAT_TEXT, "", 1, 0, LF_TRAIN_ASSISTANT};
     sink k;
     sink_open(&k);
     lf_sample s;
@@ -924,7 +924,7 @@ START_TEST(test_sample_text_nul_separator)
     free(data);
 
     /* a separator holding NUL bytes in the middle, as --separator='\0x\0' */
-    lf_writer_opts w2 = {LF_FORMAT_TEXT, "\0x\0", 3};
+    lf_writer_opts w2 = {LF_FORMAT_TEXT, "\0x\0", 3, 0, LF_TRAIN_ASSISTANT};
     sink_open(&k);
     sample_set(&s, S("a"));
     ck_assert_int_eq(lf_write_sample(k.o, &w2, &s, NULL, 0, &k.err), LF_OK);

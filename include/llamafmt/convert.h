@@ -29,8 +29,9 @@
 typedef struct lf_stats {
     uint64_t files;
     uint64_t bytes_read;
-    uint64_t records_read;          /* = samples_written + rejected */
-    uint64_t samples_written;
+    uint64_t records_read;          /* = records_converted + rejected */
+    uint64_t records_converted;     /* records that became samples */
+    uint64_t samples_written;       /* = records_converted, except with --split-turns */
     uint64_t rejected;
     uint64_t rejected_by[LF_CODE_COUNT];
     uint64_t bytes_written;

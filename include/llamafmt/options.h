@@ -34,6 +34,7 @@ typedef struct lf_config {
     char **keep;                /* --keep keys, in order */
     size_t n_keep;
     size_t max_record;
+    int split_turns;            /* one sample per assistant turn */
     lf_on_error on_error;
     lf_stats_mode stats;
     int verbose;

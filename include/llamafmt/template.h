@@ -49,6 +49,7 @@ typedef struct lf_segment {
     uint8_t special;            /* 1: one special token */
     uint8_t train;              /* 1: trainable under the default (assistant) rule */
     uint8_t role;               /* lf_role of the turn it belongs to */
+    uint32_t turn;              /* 0: BOS and what precedes the first header; then one per header */
 } lf_segment;
 
 typedef struct lf_sample {
@@ -56,7 +57,24 @@ typedef struct lf_sample {
     lf_segment *segs;
     size_t nsegs, cap;
     int prompt;                 /* 1 when rendered as a generation prompt */
+    size_t final_body;          /* offset of the final assistant turn's body (after its
+                                 * header); SIZE_MAX for prompts */
+    uint32_t final_turn;        /* that turn's number (lf_segment.turn) */
 } lf_sample;
+
+/* Which bytes a trainer should learn from (--train-on). */
+typedef enum lf_train_on {
+    LF_TRAIN_ASSISTANT,         /* every assistant turn's body and terminator, <|end_of_text|> */
+    LF_TRAIN_LAST,              /* only the final assistant turn (and <|end_of_text|>) */
+    LF_TRAIN_ALL,               /* everything but <|begin_of_text|> */
+    LF_TRAIN_COUNT
+} lf_train_on;
+
+/* Is segment g of sample s trainable under rule? */
+int lf_segment_trainable(const lf_sample *s, const lf_segment *g, lf_train_on rule);
+
+const char *lf_train_on_name(lf_train_on t);
+int lf_train_on_parse(const char *name, lf_train_on *t);
 
 void lf_sample_reset(lf_sample *s);
 void lf_sample_free(lf_sample *s);

@@ -48,7 +48,14 @@ unsigned long long lf_out_bytes(const lf_out *o);
 
 /* ---- sample formats ---------------------------------------------------- */
 
-typedef enum lf_format { LF_FORMAT_JSONL, LF_FORMAT_TEXT, LF_FORMAT_COUNT } lf_format;
+typedef enum lf_format {
+    LF_FORMAT_JSONL,            /* {"text": ...} (+ "spans" with spans) */
+    LF_FORMAT_TEXT,             /* raw samples and a separator */
+    LF_FORMAT_PROMPT_COMPLETION,/* {"prompt": ..., "completion": ...} (TRL) */
+    LF_FORMAT_SEGMENTS,         /* {"segments": [{"label", "text"}, ...]} (axolotl input_output) */
+    LF_FORMAT_MESSAGES,         /* the record normalised to OpenAI/HF messages */
+    LF_FORMAT_COUNT
+} lf_format;
 
 /* A top-level key copied from the input record (--keep), as raw JSON text. */
 typedef struct lf_kept {
@@ -61,12 +68,29 @@ typedef struct lf_writer_opts {
     lf_format format;
     const char *separator;      /* text: after each sample; NULL: "\n" */
     size_t separator_len;       /* may include NUL bytes (-0) */
+    int spans;                  /* jsonl: add "spans" */
+    lf_train_on train_on;       /* what "spans", "segments" and "completion" call trainable */
 } lf_writer_opts;
 
-/* Append one sample: JSONL {"<kept>": ..., "text": "..."} (Python json.dumps
- * form, kept keys first in --keep order) or the raw text plus separator. */
+/* Append one sample in w->format (not LF_FORMAT_MESSAGES), JSON written as
+ * Python's json.dumps writes it, kept keys first in --keep order:
+ *   jsonl              {"text": S} or {"text": S, "spans": [[start, end], ...]}
+ *                      with half-open UTF-8 byte ranges of trainable bytes;
+ *   prompt-completion  {"prompt": P, "completion": C}, P + C == S, the split
+ *                      after the final assistant header (C is "" for prompts);
+ *   segments           {"segments": [{"label": bool, "text": T}, ...]}, the
+ *                      texts concatenating to S, adjacent equal labels merged;
+ *   text               S and the separator. */
 lf_code lf_write_sample(lf_out *o, const lf_writer_opts *w, const lf_sample *s, const lf_kept *kept,
                         size_t n_kept, lf_error *err);
+
+/* Append the first n messages of conv as one OpenAI/HF "messages" record:
+ * roles system/user/assistant/tool, content strings (text parts joined),
+ * tool calls with arguments as objects, the record's tools, builtin_tools,
+ * tools_in_user_message and date_string, and "add_generation_prompt": true
+ * for prompts (then a final assistant message is left out). */
+lf_code lf_write_messages(lf_out *o, const lf_conversation *conv, size_t n, int prompt, const lf_kept *kept,
+                          size_t n_kept, lf_error *err);
 
 /* Append one rejected record as JSONL:
  * {"file", "line", "column", "error", "record"} with the record's original

@@ -4,7 +4,8 @@
 Usage: check_examples.py LLAMAFMT EXAMPLES_DIR [RENDER_PY]
 
 1. Every examples/<name>.<ext> rendered with each profile must equal
-   examples/expected/<name>.<profile>.jsonl byte for byte.
+   examples/expected/<name>.<profile>.jsonl byte for byte, and in each
+   training view (FORMS) examples/expected/<name>.<view>.jsonl.
 2. With RENDER_PY (the oracle): every example record, converted to the
    `messages` shape here in Python by the rules the README documents
    (ShareGPT roles, Alpaca's instruction + "\\n\\n" + input, history pairs,
@@ -21,6 +22,14 @@ import subprocess
 import sys
 
 PROFILES = ("official", "meta", "guide")
+# The training views, each under the official profile: name -> extra arguments.
+FORMS = {
+    "prompt-completion": ["-t", "prompt-completion"],
+    "segments": ["-t", "segments"],
+    "messages": ["-t", "messages"],
+    "spans": ["--spans"],
+    "split-turns": ["--split-turns", "-t", "prompt-completion"],
+}
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
                   "model": "assistant", "system": "system"}
 
@@ -69,9 +78,10 @@ def main():
         return 1
     for path in inputs:
         name = os.path.basename(path).split(".")[0]
-        for profile in PROFILES:
+        runs = [(p, ["-p", p]) for p in PROFILES] + [(f, ["-p", "official", *a]) for f, a in FORMS.items()]
+        for profile, args in runs:
             want_path = os.path.join(exdir, "expected", f"{name}.{profile}.jsonl")
-            got = subprocess.run([binary, "-p", profile, path], capture_output=True)
+            got = subprocess.run([binary, *args, path], capture_output=True)
             try:
                 with open(want_path, "rb") as f:
                     want = f.read()
