@@ -1,8 +1,24 @@
-/* convert.c - see convert.h. */
+/* convert.c - see convert.h.
+ *
+ * The pipeline works on batches.  The main thread reads the records of one
+ * input into a batch (copying their bytes: the reader reuses its buffer),
+ * hands full batches to worker threads, which parse, render and format every
+ * record into the batch's own output buffer, and emits finished batches in
+ * input order: their output to the sink, their rejected records to the error
+ * policy, the rejects file and the statistics.  With one thread the main
+ * thread processes each batch itself, through the same code, so the output
+ * bytes are the same for any number of threads.  Memory is bounded by the
+ * batches in flight (2 per worker), each about BATCH_BYTES or one record.
+ *
+ * Workers share nothing but the read-only configuration: each has its own
+ * parser, sample and scratch space.  (cJSON resets a process-wide error
+ * position on every parse; llamafmt never reads it.)
+ */
 #include "llamafmt/convert.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,61 +30,108 @@
 #include "llamafmt/template.h"
 #include "llamafmt/writer.h"
 
-typedef struct run {
+#define BATCH_BYTES ((size_t)1 << 20)
+#define BATCH_ITEMS 8192
+
+/* ---- batches ---------------------------------------------------------------- */
+
+typedef struct item {
+    size_t off, len;            /* the record's bytes in batch->raw */
+    int has_data;               /* 0: the reader did not keep them (too large) */
+    uint64_t line, column;
+    size_t out_end;             /* end of this record's output in batch->out */
+    uint64_t in_end;            /* input bytes consumed up to the end of this record */
+    uint32_t samples;
+    lf_error err;               /* code != LF_OK: the record is rejected */
+} item;
+
+typedef struct batch {
+    const char *file;
+    lf_buf raw;
+    item *items;
+    size_t n, cap;
+    lf_buf out;
+    lf_error sys;               /* code != LF_OK: a system error while processing */
+    int done;                   /* processed (under the pool's mutex) */
+    struct batch *next;         /* in the work queue */
+} batch;
+
+static void batch_reset(batch *b, const char *file)
+{
+    b->file = file;
+    lf_buf_clear(&b->raw);
+    lf_buf_clear(&b->out);
+    b->n = 0;
+    lf_error_clear(&b->sys);
+    b->done = 0;
+    b->next = NULL;
+}
+
+static void batch_free(batch *b)
+{
+    lf_buf_free(&b->raw);
+    lf_buf_free(&b->out);
+    free(b->items);
+}
+
+static item *batch_add(batch *b)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        item *v = realloc(b->items, cap * sizeof *v);
+        if (v == NULL)
+            return NULL;
+        b->items = v;
+        b->cap = cap;
+    }
+    item *it = &b->items[b->n++];
+    memset(it, 0, sizeof *it);
+    lf_error_clear(&it->err);
+    return it;
+}
+
+static lf_rawrec item_rec(const batch *b, const item *it)
+{
+    lf_rawrec rec = {it->has_data ? b->raw.data + it->off : NULL, it->len, b->file, it->line, it->column};
+    return rec;
+}
+
+/* ---- workers: record -> samples ------------------------------------------------ */
+
+typedef struct worker {
     const lf_config *cfg;
-    const lf_hooks *hooks;
-    lf_stats *st;
-    lf_out *out;
-    lf_out *rej;
     lf_parser *parser;
     lf_sample sample;
     lf_kept *kept;
-    size_t *ends;               /* where each sample of a record ends */
+    size_t *ends;
     size_t ends_cap;
-} run;
+} worker;
 
-static int stopped(const run *r) { return r->hooks && r->hooks->stop && *r->hooks->stop; }
-
-static void report(const run *r, const lf_error *e)
+static int worker_init(worker *w, const lf_config *cfg, const lf_record_opts *rec_opts)
 {
-    if (r->hooks && r->hooks->on_reject)
-        r->hooks->on_reject(r->hooks->ctx, e);
+    memset(w, 0, sizeof *w);
+    w->cfg = cfg;
+    w->parser = lf_parser_new(rec_opts);
+    w->kept = calloc(cfg->n_keep ? cfg->n_keep : 1, sizeof *w->kept);
+    return w->parser != NULL && w->kept != NULL ? 0 : -1;
 }
 
-/* A bad record: count it, write it to the rejects file, apply the policy.
- * Returns LF_OK to go on, or the code that ends the run. */
-static lf_code reject(run *r, const lf_rawrec *rec, lf_error *e, lf_error *err)
+static void worker_free(worker *w)
 {
-    lf_stats *st = r->st;
-    st->records_read++;
-    st->rejected++;
-    st->rejected_by[e->code]++;
-    if (st->rejected == 1)
-        st->first_reject = *e;
-    if (r->rej != NULL) {
-        lf_error werr;
-        lf_code rc = lf_write_reject(r->rej, e, rec, &werr);
-        if (rc != LF_OK) {
-            *err = werr;
-            return rc;
-        }
-    }
-    if (r->cfg->on_error == LF_ON_ERROR_FAIL) {
-        *err = *e;
-        return e->code;
-    }
-    report(r, e);
-    return LF_OK;
+    lf_sample_free(&w->sample);
+    lf_parser_free(w->parser);
+    free(w->kept);
+    free(w->ends);
 }
 
-/* Render the first n messages of conv into r->sample; a data error gets
+/* Render the first n messages of conv into w->sample; a data error gets
  * its position. */
-static lf_code render_prefix(run *r, const lf_rawrec *rec, const lf_conversation *conv, size_t n, lf_error *e)
+static lf_code render_prefix(worker *w, const lf_rawrec *rec, const lf_conversation *conv, size_t n, lf_error *e)
 {
     lf_conversation view = *conv;
     view.n = n;
     size_t which;
-    lf_code rc = lf_render(&r->cfg->tpl, &view, &r->sample, &which, e);
+    lf_code rc = lf_render(&w->cfg->tpl, &view, &w->sample, &which, e);
     if (lf_code_is_data(rc) && which < n)
         lf_record_locate(rec, &conv->msgs[which].path, e);
     else if (lf_code_is_data(rc))
@@ -78,11 +141,11 @@ static lf_code render_prefix(run *r, const lf_rawrec *rec, const lf_conversation
 
 /* Where the samples of a record end: every assistant turn with
  * --split-turns (a record that asks for a prompt is one sample), else the
- * whole conversation.  Returns how many, at most cap (SIZE_MAX: error). */
-static size_t sample_ends(const run *r, const lf_conversation *conv, size_t *ends, size_t cap)
+ * whole conversation.  Returns how many (ends filled up to cap). */
+static size_t sample_ends(const lf_config *cfg, const lf_conversation *conv, size_t *ends, size_t cap)
 {
     size_t k = 0;
-    if (r->cfg->split_turns && conv->gen_prompt != 1) {
+    if (cfg->split_turns && conv->gen_prompt != 1) {
         for (size_t i = 0; i < conv->n; i++)
             if (conv->msgs[i].role == LF_ROLE_ASSISTANT) {
                 if (ends != NULL && k < cap)
@@ -97,100 +160,124 @@ static size_t sample_ends(const run *r, const lf_conversation *conv, size_t *end
     return 1;
 }
 
-/* Parse, render and write one record, all of its samples or none.  A data
- * error is returned in *e with *bad set and LF_OK as result; a system error
- * is returned. */
-static lf_code one(run *r, const lf_rawrec *rec, lf_error *e, int *bad)
+/* Parse, render and format one record into out: all of its samples or none.
+ * A data error is left in *e with LF_OK returned and *bad set; a system
+ * error is returned. */
+static lf_code convert_record(worker *w, const lf_rawrec *rec, lf_buf *out, uint32_t *samples, lf_error *e, int *bad)
 {
+    const lf_config *cfg = w->cfg;
     const lf_conversation *conv = NULL;
-    const lf_config *cfg = r->cfg;
+    size_t mark = out->len;
     *bad = 0;
-    lf_code rc = lf_record_parse(r->parser, rec, &conv, e);
+    *samples = 0;
+    lf_code rc = lf_record_parse(w->parser, rec, &conv, e);
     for (size_t i = 0; rc == LF_OK && i < cfg->n_keep; i++) {
-        r->kept[i].key = cfg->keep[i];
-        rc = lf_record_raw_value(r->parser, rec, cfg->keep[i], &r->kept[i].json, &r->kept[i].len, e);
+        w->kept[i].key = cfg->keep[i];
+        rc = lf_record_raw_value(w->parser, rec, cfg->keep[i], &w->kept[i].json, &w->kept[i].len, e);
     }
     size_t n_ends = 0;
     if (rc == LF_OK) {
-        n_ends = sample_ends(r, conv, NULL, 0);
-        if (n_ends > r->ends_cap) {
-            size_t *v = realloc(r->ends, n_ends * sizeof *v);
+        n_ends = sample_ends(cfg, conv, NULL, 0);
+        if (n_ends > w->ends_cap) {
+            size_t *v = realloc(w->ends, n_ends * sizeof *v);
             if (v == NULL)
                 return lf_error_set(e, LF_E_NOMEM, "out of memory");
-            r->ends = v;
-            r->ends_cap = n_ends;
+            w->ends = v;
+            w->ends_cap = n_ends;
         }
-        sample_ends(r, conv, r->ends, r->ends_cap);
-        /* with several samples, check them all before writing any */
-        for (size_t k = 0; rc == LF_OK && n_ends > 1 && k < n_ends; k++)
-            rc = render_prefix(r, rec, conv, r->ends[k], e);
+        sample_ends(cfg, conv, w->ends, w->ends_cap);
     }
     int prompt = cfg->tpl.generation_prompt || (conv != NULL && conv->gen_prompt == 1);
     for (size_t k = 0; rc == LF_OK && k < n_ends; k++) {
-        rc = render_prefix(r, rec, conv, r->ends[k], e);
+        rc = render_prefix(w, rec, conv, w->ends[k], e);
         if (rc != LF_OK)
             break;
         if (cfg->wr.format == LF_FORMAT_MESSAGES)
-            rc = lf_write_messages(r->out, conv, r->ends[k], prompt, r->kept, cfg->n_keep, e);
+            rc = lf_format_messages(out, conv, w->ends[k], prompt, w->kept, cfg->n_keep, e);
         else
-            rc = lf_write_sample(r->out, &cfg->wr, &r->sample, r->kept, cfg->n_keep, e);
+            rc = lf_format_sample(out, &cfg->wr, &w->sample, w->kept, cfg->n_keep, e);
         if (lf_code_is_data(rc))            /* a kept value that cannot be written */
             lf_error_at(e, rec->file, rec->line, rec->column);
         else if (rc == LF_OK)
-            r->st->samples_written++;
+            (*samples)++;
     }
+    if (rc != LF_OK)
+        out->len = mark;                    /* the record is written whole or not at all */
     if (lf_code_is_data(rc)) {
         *bad = 1;
+        *samples = 0;
         return LF_OK;
-    }
-    if (rc == LF_OK) {
-        r->st->records_read++;
-        r->st->records_converted++;
     }
     return rc;
 }
 
-static lf_code convert_fd(run *r, int fd, const char *name, lf_error *err)
+static void process_batch(worker *w, batch *b)
 {
-    lf_reader *rd = lf_reader_new(fd, name, r->cfg->max_record);
-    if (rd == NULL)
-        return lf_error_set(err, LF_E_NOMEM, "out of memory");
-    lf_reader_set_stop(rd, r->hooks ? r->hooks->stop : NULL);
-    lf_code rc = LF_OK;
-    for (;;) {
-        if (stopped(r)) {
-            rc = lf_error_set(err, LF_E_INTERRUPTED, "interrupted");
-            break;
-        }
-        lf_rawrec rec;
-        lf_error e;
-        lf_error_clear(&e);
-        int k = lf_reader_next(rd, &rec, &e);
-        if (k == 0)
-            break;
-        if (k < 0) {
-            if (!lf_code_is_data(e.code)) {
-                *err = e;
-                rc = e.code;
-                break;
+    for (size_t i = 0; i < b->n; i++) {
+        item *it = &b->items[i];
+        if (it->err.code == LF_OK) {
+            lf_rawrec rec = item_rec(b, it);
+            int bad = 0;
+            lf_error e;
+            lf_error_clear(&e);
+            lf_code rc = convert_record(w, &rec, &b->out, &it->samples, &e, &bad);
+            if (rc != LF_OK) {
+                b->sys = e;
+                b->sys.code = rc;
+                b->n = i;                   /* nothing after a system error counts */
+                return;
             }
-            if ((rc = reject(r, &rec, &e, err)) != LF_OK)
-                break;
-            continue;
+            if (bad)
+                it->err = e;
         }
-        int bad = 0;
-        rc = one(r, &rec, &e, &bad);
-        if (rc != LF_OK) {
-            *err = e;
-            break;
-        }
-        if (bad && (rc = reject(r, &rec, &e, err)) != LF_OK)
-            break;
+        it->out_end = b->out.len;
     }
-    r->st->bytes_read += lf_reader_bytes(rd);
-    lf_reader_free(rd);
-    return rc;
 }
+
+/* ---- the thread pool ---------------------------------------------------------- */
+
+typedef struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t work;        /* a batch was queued, or quit */
+    pthread_cond_t done;        /* a batch was finished */
+    batch *head, *tail;
+    int quit;
+    size_t n;
+    pthread_t *threads;
+    worker *workers;
+} pool;
+
+typedef struct thread_arg {
+    pool *p;
+    worker *w;
+} thread_arg;
+
+static void *pool_thread(void *arg)
+{
+    thread_arg *a = arg;
+    pool *p = a->p;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->head == NULL && !p->quit)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->head == NULL) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        batch *b = p->head;
+        p->head = b->next;
+        if (p->head == NULL)
+            p->tail = NULL;
+        pthread_mutex_unlock(&p->mu);
+        process_batch(a->w, b);
+        pthread_mutex_lock(&p->mu);
+        b->done = 1;
+        pthread_cond_broadcast(&p->done);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+/* ---- files ------------------------------------------------------------------- */
 
 /* Read a whole (small) file, e.g. --tools. */
 static lf_code read_whole(const char *path, char **out, size_t *len, lf_error *err)
@@ -241,6 +328,284 @@ static lf_code check_not_input(const lf_config *cfg, const char *out, lf_error *
     return LF_OK;
 }
 
+
+/* ---- the run: reading, ordering, emitting ---------------------------------------- */
+
+typedef struct run {
+    const lf_config *cfg;
+    const lf_hooks *hooks;
+    lf_stats *st;
+    lf_out *out;
+    lf_out *rej;
+    pool pool;                  /* threads (pool.n == 0: process in line) */
+    worker *workers;            /* pool.n of them, or one */
+    thread_arg *args;
+    batch *batches;             /* max_flight of them */
+    batch **flight;             /* ring of batches in input order */
+    size_t max_flight, first, count;
+    uint64_t file_bytes;        /* input bytes up to the last record emitted */
+} run;
+
+static int stopped(const run *r) { return r->hooks && r->hooks->stop && *r->hooks->stop; }
+
+static void report(const run *r, const lf_error *e)
+{
+    if (r->hooks && r->hooks->on_reject)
+        r->hooks->on_reject(r->hooks->ctx, e);
+}
+
+/* A bad record: count it, write it to the rejects file, apply the policy.
+ * Returns LF_OK to go on, or the code that ends the run. */
+static lf_code reject(run *r, const lf_rawrec *rec, const lf_error *e, lf_error *err)
+{
+    lf_stats *st = r->st;
+    st->records_read++;
+    st->rejected++;
+    st->rejected_by[e->code]++;
+    if (st->rejected == 1)
+        st->first_reject = *e;
+    if (r->rej != NULL) {
+        lf_error werr;
+        lf_code rc = lf_write_reject(r->rej, e, rec, &werr);
+        if (rc != LF_OK) {
+            *err = werr;
+            return rc;
+        }
+    }
+    if (r->cfg->on_error == LF_ON_ERROR_FAIL) {
+        *err = *e;
+        return e->code;
+    }
+    report(r, e);
+    return LF_OK;
+}
+
+/* Emit a processed batch: output up to the first record that stops the run,
+ * rejections and statistics in order. */
+static lf_code emit(run *r, batch *b, lf_error *err)
+{
+    size_t written = 0;
+    lf_code rc = LF_OK;
+    for (size_t i = 0; i < b->n && rc == LF_OK; i++) {
+        item *it = &b->items[i];
+        r->file_bytes = it->in_end;
+        if (it->err.code == LF_OK) {
+            r->st->records_read++;
+            r->st->records_converted++;
+            r->st->samples_written += it->samples;
+            continue;
+        }
+        /* write what precedes a rejected record before judging it */
+        size_t upto = i > 0 ? b->items[i - 1].out_end : 0;
+        if (upto > written) {
+            rc = lf_out_append(r->out, b->out.data + written, upto - written, err);
+            written = upto;
+            if (rc != LF_OK)
+                return rc;
+        }
+        lf_rawrec rec = item_rec(b, it);
+        rc = reject(r, &rec, &it->err, err);
+    }
+    if (rc != LF_OK)
+        return rc;
+    if (b->out.len > written && (rc = lf_out_append(r->out, b->out.data + written, b->out.len - written, err)) != LF_OK)
+        return rc;
+    if (b->sys.code != LF_OK) {
+        *err = b->sys;
+        return b->sys.code;
+    }
+    return LF_OK;
+}
+
+static void submit(run *r, batch *b)
+{
+    if (r->pool.n == 0) {
+        process_batch(&r->workers[0], b);
+        b->done = 1;
+        return;
+    }
+    pthread_mutex_lock(&r->pool.mu);
+    if (r->pool.tail)
+        r->pool.tail->next = b;
+    else
+        r->pool.head = b;
+    r->pool.tail = b;
+    pthread_cond_signal(&r->pool.work);
+    pthread_mutex_unlock(&r->pool.mu);
+}
+
+static void wait_done(run *r, batch *b)
+{
+    if (r->pool.n == 0)
+        return;
+    pthread_mutex_lock(&r->pool.mu);
+    while (!b->done)
+        pthread_cond_wait(&r->pool.done, &r->pool.mu);
+    pthread_mutex_unlock(&r->pool.mu);
+}
+
+/* Wait for and emit the oldest batch in flight (or only wait, to drain). */
+static lf_code retire(run *r, int emit_it, lf_error *err)
+{
+    batch *b = r->flight[r->first];
+    wait_done(r, b);
+    r->first = (r->first + 1) % r->max_flight;
+    r->count--;
+    return emit_it ? emit(r, b, err) : LF_OK;
+}
+
+/* Read records of rd into b until it is full.  Returns 1 when the input
+ * goes on, 0 at its end, or -1 with *sys set (I/O, memory, interruption). */
+static int fill(run *r, lf_reader *rd, batch *b, lf_error *sys)
+{
+    while (b->raw.len < BATCH_BYTES && b->n < BATCH_ITEMS) {
+        if (stopped(r)) {
+            lf_error_set(sys, LF_E_INTERRUPTED, "interrupted");
+            return -1;
+        }
+        lf_rawrec rec;
+        lf_error e;
+        lf_error_clear(&e);
+        int k = lf_reader_next(rd, &rec, &e);
+        if (k == 0)
+            return 0;
+        if (k < 0 && !lf_code_is_data(e.code)) {
+            *sys = e;
+            return -1;
+        }
+        item *it = batch_add(b);
+        if (it == NULL || (rec.data != NULL && lf_buf_append(&b->raw, rec.data, rec.len) != 0)) {
+            lf_error_set(sys, LF_E_NOMEM, "out of memory");
+            return -1;
+        }
+        it->off = b->raw.len - (rec.data ? rec.len : 0);
+        it->len = rec.len;
+        it->has_data = rec.data != NULL;
+        it->line = rec.line;
+        it->column = rec.column;
+        it->in_end = lf_reader_bytes(rd);
+        if (k < 0)
+            it->err = e;                    /* too large, or the framing is lost */
+    }
+    return 1;
+}
+
+/* Convert one input, keeping up to max_flight batches in flight. */
+static lf_code convert_fd(run *r, int fd, const char *name, lf_error *err)
+{
+    lf_reader *rd = lf_reader_new(fd, name, r->cfg->max_record);
+    if (rd == NULL)
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    lf_reader_set_stop(rd, r->hooks ? r->hooks->stop : NULL);
+    lf_code rc = LF_OK;
+    int more = 1;
+    r->file_bytes = 0;
+    while (rc == LF_OK && (more || r->count > 0)) {
+        while (more && r->count < r->max_flight) {
+            batch *b = r->flight[(r->first + r->count) % r->max_flight];
+            batch_reset(b, name);
+            lf_error sys;
+            lf_error_clear(&sys);
+            more = fill(r, rd, b, &sys);
+            if (more < 0) {
+                *err = sys;
+                rc = sys.code;
+                break;
+            }
+            if (b->n == 0)
+                break;
+            submit(r, b);
+            r->count++;
+        }
+        if (rc == LF_OK && r->count > 0)
+            rc = retire(r, 1, err);
+    }
+    while (r->count > 0)                    /* after an error: let the workers finish */
+        retire(r, 0, NULL);
+    /* what was read ahead of a record that stopped the run does not count,
+     * so the figure is the same for any number of threads */
+    r->st->bytes_read += rc == LF_OK ? lf_reader_bytes(rd) : r->file_bytes;
+    lf_reader_free(rd);
+    return rc;
+}
+
+static size_t online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}
+
+/* Workers, threads and batches.  Returns LF_OK or LF_E_NOMEM/LF_E_IO. */
+static lf_code run_start(run *r, const lf_record_opts *rec_opts, lf_error *err)
+{
+    size_t threads = r->cfg->threads ? r->cfg->threads : online_cpus();
+    size_t n_workers = threads > 1 ? threads : 1;
+    r->workers = calloc(n_workers, sizeof *r->workers);
+    if (r->workers == NULL)
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n_workers; i++)
+        if (worker_init(&r->workers[i], r->cfg, rec_opts) != 0) {
+            for (size_t j = 0; j <= i; j++)
+                worker_free(&r->workers[j]);
+            free(r->workers);
+            r->workers = NULL;
+            return lf_error_set(err, LF_E_NOMEM, "out of memory");
+        }
+    r->max_flight = threads > 1 ? 2 * threads : 1;
+    r->batches = calloc(r->max_flight, sizeof *r->batches);
+    r->flight = calloc(r->max_flight, sizeof *r->flight);
+    if (r->batches == NULL || r->flight == NULL)
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < r->max_flight; i++)
+        r->flight[i] = &r->batches[i];
+    if (threads <= 1)
+        return LF_OK;
+    pool *p = &r->pool;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->threads = calloc(threads, sizeof *p->threads);
+    r->args = calloc(threads, sizeof *r->args);
+    if (p->threads == NULL || r->args == NULL)
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < threads; i++) {
+        r->args[i].p = p;
+        r->args[i].w = &r->workers[i];
+        int e = pthread_create(&p->threads[i], NULL, pool_thread, &r->args[i]);
+        if (e != 0)
+            return lf_error_set(err, LF_E_IO, "cannot start a thread: %s", strerror(e));
+        p->n++;
+    }
+    return LF_OK;
+}
+
+static void run_stop(run *r)
+{
+    pool *p = &r->pool;
+    if (p->threads != NULL) {
+        pthread_mutex_lock(&p->mu);
+        p->quit = 1;
+        pthread_cond_broadcast(&p->work);
+        pthread_mutex_unlock(&p->mu);
+        for (size_t i = 0; i < p->n; i++)
+            pthread_join(p->threads[i], NULL);
+        pthread_cond_destroy(&p->work);
+        pthread_cond_destroy(&p->done);
+        pthread_mutex_destroy(&p->mu);
+        free(p->threads);
+    }
+    size_t n_workers = r->pool.n > 1 ? r->pool.n : 1;
+    if (r->workers != NULL)
+        for (size_t i = 0; i < n_workers; i++)
+            worker_free(&r->workers[i]);
+    for (size_t i = 0; r->batches != NULL && i < r->max_flight; i++)
+        batch_free(&r->batches[i]);
+    free(r->batches);
+    free(r->flight);
+    free(r->workers);
+    free(r->args);
+}
+
 lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf_error *err)
 {
     run r;
@@ -277,12 +642,8 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
         rec_opts.tools_json = tools_text;
         rec_opts.tools_json_len = len;
     }
-    r.parser = lf_parser_new(&rec_opts);
-    r.kept = calloc(cfg->n_keep ? cfg->n_keep : 1, sizeof *r.kept);
-    if (r.parser == NULL || r.kept == NULL) {
-        rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
+    if ((rc = run_start(&r, &rec_opts, err)) != LF_OK)
         goto done;
-    }
     if ((r.out = lf_out_open(cfg->output, stop, err)) == NULL ||
         (cfg->rejects != NULL && (r.rej = lf_out_open(cfg->rejects, stop, err)) == NULL)) {
         rc = err->code;
@@ -321,6 +682,7 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
     st->bytes_written = r.out ? lf_out_bytes(r.out) : 0;
 
 done:
+    run_stop(&r);
     /* Samples are committed only after a complete run; the rejects file
      * also after a data error, since it holds the record that stopped it. */
     if (r.out != NULL) {
@@ -349,10 +711,6 @@ done:
         }
         lf_out_abort(r.rej);
     }
-    lf_sample_free(&r.sample);
-    lf_parser_free(r.parser);
-    free(r.kept);
-    free(r.ends);
     free(tools_text);
     return rc;
 }

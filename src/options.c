@@ -1,6 +1,7 @@
 /* options.c - see options.h. */
 #include "llamafmt/options.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -89,6 +90,10 @@ static const char usage_text[] =
     "      --keep=KEY,...       copy these top-level keys of each record into its output\n"
     "                           line, first (JSON forms; default: none)\n"
     "  STR and TEXT options understand the escapes \\n \\t \\r \\0 and \\\\.\n"
+    "\n"
+    "Performance:\n"
+    "  -j, --threads=N          worker threads (default: 0, the number of online CPUs);\n"
+    "                           the output is the same for any N\n"
     "\n"
     "Errors and reporting:\n"
     "      --on-error=MODE      fail (default): stop at the first bad record, exit 1,\n"
@@ -179,6 +184,7 @@ static const struct option long_opts[] = {
     {"on-error", required_argument, NULL, OPT_ON_ERROR},
     {"rejects", required_argument, NULL, OPT_REJECTS},
     {"stats", optional_argument, NULL, OPT_STATS},
+    {"threads", required_argument, NULL, 'j'},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -384,7 +390,7 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
     opterr = 0;
     for (;;) {
         int longidx = -1;
-        int c = getopt_long(argc, argv, ":f:p:t:o:0vqhV", long_opts, &longidx);
+        int c = getopt_long(argc, argv, ":f:p:t:o:j:0vqhV", long_opts, &longidx);
         if (c == -1)
             break;
         const char *a = optarg;
@@ -504,6 +510,15 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
             else
                 return usage(err, "--stats: unknown format \"%s\" (text, json)", a);
             break;
+        case 'j': {
+            char *end = NULL;
+            errno = 0;
+            unsigned long v = strtoul(a, &end, 10);
+            if (errno != 0 || end == a || *end != '\0' || v > 256 || a[0] == '-')
+                return usage(err, "--threads: expected a number from 0 to 256, got \"%s\"", a);
+            cfg->threads = (size_t)v;
+            break;
+        }
         case 'v': cfg->verbose = 1; break;
         case 'q': cfg->quiet = 1; break;
         case 'h': cfg->help = 1; break;

@@ -126,6 +126,13 @@ nomem:
 }
 
 lf_buf *lf_out_buf(lf_out *o) { return &o->buf; }
+
+lf_code lf_out_append(lf_out *o, const void *p, size_t n, lf_error *err)
+{
+    if (lf_buf_append(&o->buf, p, n) != 0)
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    return lf_out_written(o, err);
+}
 unsigned long long lf_out_bytes(const lf_out *o) { return o->bytes + o->buf.len; }
 
 static lf_code flush(lf_out *o, lf_error *err)
@@ -271,10 +278,9 @@ static int put_segments(lf_buf *b, const lf_sample *s, lf_train_on rule)
     return rc | lf_buf_putc(b, ']');
 }
 
-lf_code lf_write_sample(lf_out *o, const lf_writer_opts *w, const lf_sample *s, const lf_kept *kept, size_t n_kept,
-                        lf_error *err)
+lf_code lf_format_sample(lf_buf *b, const lf_writer_opts *w, const lf_sample *s, const lf_kept *kept, size_t n_kept,
+                         lf_error *err)
 {
-    lf_buf *b = &o->buf;
     size_t mark = b->len;
     int rc = 0;
     if (w->format == LF_FORMAT_TEXT) {
@@ -282,7 +288,7 @@ lf_code lf_write_sample(lf_out *o, const lf_writer_opts *w, const lf_sample *s, 
         size_t sl = w->separator ? w->separator_len : 1;
         if (lf_buf_append(b, s->text.data, s->text.len) != 0 || lf_buf_append(b, sep, sl) != 0)
             goto oom;
-        return lf_out_written(o, err);
+        return LF_OK;
     }
     lf_code c = open_record(b, kept, n_kept, err);
     if (c != LF_OK) {
@@ -313,10 +319,17 @@ lf_code lf_write_sample(lf_out *o, const lf_writer_opts *w, const lf_sample *s, 
     }
     if (rc != 0 || lf_buf_append(b, "}\n", 2) != 0)
         goto oom;
-    return lf_out_written(o, err);
+    return LF_OK;
 oom:
     b->len = mark;
     return nomem(err);
+}
+
+lf_code lf_write_sample(lf_out *o, const lf_writer_opts *w, const lf_sample *s, const lf_kept *kept, size_t n_kept,
+                        lf_error *err)
+{
+    lf_code rc = lf_format_sample(&o->buf, w, s, kept, n_kept, err);
+    return rc != LF_OK ? rc : lf_out_written(o, err);
 }
 
 static const char *message_role(lf_role r)
@@ -324,10 +337,9 @@ static const char *message_role(lf_role r)
     return r == LF_ROLE_IPYTHON ? "tool" : lf_role_name(r);
 }
 
-lf_code lf_write_messages(lf_out *o, const lf_conversation *conv, size_t n, int prompt, const lf_kept *kept,
-                          size_t n_kept, lf_error *err)
+lf_code lf_format_messages(lf_buf *b, const lf_conversation *conv, size_t n, int prompt, const lf_kept *kept,
+                           size_t n_kept, lf_error *err)
 {
-    lf_buf *b = &o->buf;
     size_t mark = b->len;
     int rc = 0;
     lf_code c = open_record(b, kept, n_kept, err);
@@ -397,10 +409,17 @@ lf_code lf_write_messages(lf_out *o, const lf_conversation *conv, size_t n, int 
         b->len = mark;
         return nomem(err);
     }
-    return lf_out_written(o, err);
+    return LF_OK;
 fail:
     b->len = mark;
     return err->code;
+}
+
+lf_code lf_write_messages(lf_out *o, const lf_conversation *conv, size_t n, int prompt, const lf_kept *kept,
+                          size_t n_kept, lf_error *err)
+{
+    lf_code rc = lf_format_messages(&o->buf, conv, n, prompt, kept, n_kept, err);
+    return rc != LF_OK ? rc : lf_out_written(o, err);
 }
 
 static int put_base64(lf_buf *b, const unsigned char *p, size_t n)

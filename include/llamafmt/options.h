@@ -35,6 +35,7 @@ typedef struct lf_config {
     size_t n_keep;
     size_t max_record;
     int split_turns;            /* one sample per assistant turn */
+    size_t threads;             /* -j: worker threads; 0: the online CPUs */
     lf_on_error on_error;
     lf_stats_mode stats;
     int verbose;

@@ -34,6 +34,9 @@ lf_out *lf_out_open(const char *path, const volatile sig_atomic_t *stop, lf_erro
 /* The buffer to append to; call lf_out_written() after appending. */
 lf_buf *lf_out_buf(lf_out *o);
 
+/* Append n bytes (buffered). */
+lf_code lf_out_append(lf_out *o, const void *p, size_t n, lf_error *err);
+
 /* Flush when the buffer is large.  0 or an error code. */
 lf_code lf_out_written(lf_out *o, lf_error *err);
 
@@ -84,6 +87,10 @@ typedef struct lf_writer_opts {
 lf_code lf_write_sample(lf_out *o, const lf_writer_opts *w, const lf_sample *s, const lf_kept *kept,
                         size_t n_kept, lf_error *err);
 
+/* The same into a buffer (worker threads format into their own). */
+lf_code lf_format_sample(lf_buf *b, const lf_writer_opts *w, const lf_sample *s, const lf_kept *kept,
+                         size_t n_kept, lf_error *err);
+
 /* Append the first n messages of conv as one OpenAI/HF "messages" record:
  * roles system/user/assistant/tool, content strings (text parts joined),
  * tool calls with arguments as objects, the record's tools, builtin_tools,
@@ -91,6 +98,8 @@ lf_code lf_write_sample(lf_out *o, const lf_writer_opts *w, const lf_sample *s, 
  * for prompts (then a final assistant message is left out). */
 lf_code lf_write_messages(lf_out *o, const lf_conversation *conv, size_t n, int prompt, const lf_kept *kept,
                           size_t n_kept, lf_error *err);
+lf_code lf_format_messages(lf_buf *b, const lf_conversation *conv, size_t n, int prompt, const lf_kept *kept,
+                           size_t n_kept, lf_error *err);
 
 /* Append one rejected record as JSONL:
  * {"file", "line", "column", "error", "record"} with the record's original
