@@ -207,7 +207,7 @@ static long hex4(const char *s, size_t avail)
 }
 
 /* Length of the valid UTF-8 sequence at s (n > 0 bytes left, s[0] >= 0x80), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+static inline size_t utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0];
     if (c >= 0xC2 && c <= 0xDF)
@@ -338,12 +338,15 @@ static lf_code scan_string(const char *s, size_t n, size_t *pos, size_t *at, lf_
             *at = i;
             return lf_error_set(err, LF_E_JSON, "raw control character U+%04X in a string (it must be escaped)", c);
         } else if (c >= 0x80) {
-            size_t k = utf8_seq((const unsigned char *)s + i, n - i);
-            if (k == 0) {
-                *at = i;
-                return lf_error_set(err, LF_E_UTF8, "invalid UTF-8 byte 0x%02x", c);
-            }
-            i += k;
+            /* a run of non-ASCII text (Hangul, CJK, emoji) */
+            do {
+                size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+                if (k == 0) {
+                    *at = i;
+                    return lf_error_set(err, LF_E_UTF8, "invalid UTF-8 byte 0x%02x", (unsigned char)s[i]);
+                }
+                i += k;
+            } while (i < n && (unsigned char)s[i] >= 0x80);
         } else {
             i++;
         }
