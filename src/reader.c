@@ -153,6 +153,10 @@ static int refill(lf_reader *r, int keep)
     }
 }
 
+#define ONES ((uint64_t)0x0101010101010101ULL)
+#define HIGHS ((uint64_t)0x8080808080808080ULL)
+static inline uint64_t has_zero(uint64_t v) { return (v - ONES) & ~v & HIGHS; }
+
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 /* Skip blanks between records.  Returns the next byte, or -1 at end of
@@ -204,6 +208,18 @@ static int scan_value(const lf_reader *r, scan *s)
         return i < n || r->eof;
     }
     while (i < n) {
+        if (s->in_str && !s->esc) {
+            /* skip the body of a string 8 bytes at a time */
+            while (n - i >= 8) {
+                uint64_t v;
+                memcpy(&v, b + i, 8);
+                if (has_zero(v ^ (ONES * '"')) | has_zero(v ^ (ONES * '\\')))
+                    break;
+                i += 8;
+            }
+            if (i >= n)
+                break;
+        }
         char c = b[i++];
         if (s->in_str) {
             if (s->esc)
