@@ -29,6 +29,8 @@
 #include "llamafmt/record.h"
 #include "llamafmt/template.h"
 #include "llamafmt/writer.h"
+#include "llamafmt/codec.h"
+#include "llamafmt/walk.h"
 
 #define BATCH_BYTES ((size_t)1 << 20)
 #define BATCH_ITEMS 8192
@@ -218,7 +220,7 @@ static void process_batch(worker *w, batch *b)
         if (it->err.code == LF_OK) {
             lf_rawrec rec = item_rec(b, it);
             int bad = 0;
-            lf_error e;
+            lf_error e = LF_ERROR_INIT;
             lf_error_clear(&e);
             lf_code rc = convert_record(w, &rec, &b->out, &it->samples, &e, &bad);
             if (rc != LF_OK) {
@@ -344,6 +346,8 @@ typedef struct run {
     batch **flight;             /* ring of batches in input order */
     size_t max_flight, first, count;
     uint64_t file_bytes;        /* input bytes up to the last record emitted */
+    lf_progress prog;
+    uint64_t bytes_before;      /* input bytes (as stored) of the files already done */
 } run;
 
 static int stopped(const run *r) { return r->hooks && r->hooks->stop && *r->hooks->stop; }
@@ -365,7 +369,7 @@ static lf_code reject(run *r, const lf_rawrec *rec, const lf_error *e, lf_error 
     if (st->rejected == 1)
         st->first_reject = *e;
     if (r->rej != NULL) {
-        lf_error werr;
+        lf_error werr = LF_ERROR_INIT;
         lf_code rc = lf_write_reject(r->rej, e, rec, &werr);
         if (rc != LF_OK) {
             *err = werr;
@@ -464,7 +468,7 @@ static int fill(run *r, lf_reader *rd, batch *b, lf_error *sys)
             return -1;
         }
         lf_rawrec rec;
-        lf_error e;
+        lf_error e = LF_ERROR_INIT;
         lf_error_clear(&e);
         int k = lf_reader_next(rd, &rec, &e);
         if (k == 0)
@@ -490,13 +494,25 @@ static int fill(run *r, lf_reader *rd, batch *b, lf_error *sys)
     return 1;
 }
 
+static void progress(run *r, int fd)
+{
+    if (r->hooks == NULL || r->hooks->on_progress == NULL)
+        return;
+    off_t pos = lseek(fd, 0, SEEK_CUR);
+    r->prog.records = r->st->records_read;
+    r->prog.bytes_done = r->bytes_before + (pos > 0 ? (uint64_t)pos : 0);
+    r->hooks->on_progress(r->hooks->ctx, &r->prog);
+}
+
 /* Convert one input, keeping up to max_flight batches in flight. */
-static lf_code convert_fd(run *r, int fd, const char *name, lf_error *err)
+static lf_code convert_fd(run *r, int fd, lf_decoder *dec, const char *name, lf_error *err)
 {
     lf_reader *rd = lf_reader_new(fd, name, r->cfg->max_record);
     if (rd == NULL)
         return lf_error_set(err, LF_E_NOMEM, "out of memory");
     lf_reader_set_stop(rd, r->hooks ? r->hooks->stop : NULL);
+    if (dec != NULL)
+        lf_reader_set_source(rd, lf_decoder_read, dec);
     lf_code rc = LF_OK;
     int more = 1;
     r->file_bytes = 0;
@@ -504,7 +520,7 @@ static lf_code convert_fd(run *r, int fd, const char *name, lf_error *err)
         while (more && r->count < r->max_flight) {
             batch *b = r->flight[(r->first + r->count) % r->max_flight];
             batch_reset(b, name);
-            lf_error sys;
+            lf_error sys = LF_ERROR_INIT;
             lf_error_clear(&sys);
             more = fill(r, rd, b, &sys);
             if (more < 0) {
@@ -517,8 +533,10 @@ static lf_code convert_fd(run *r, int fd, const char *name, lf_error *err)
             submit(r, b);
             r->count++;
         }
-        if (rc == LF_OK && r->count > 0)
+        if (rc == LF_OK && r->count > 0) {
             rc = retire(r, 1, err);
+            progress(r, fd);
+        }
     }
     while (r->count > 0)                    /* after an error: let the workers finish */
         retire(r, 0, NULL);
@@ -526,6 +544,45 @@ static lf_code convert_fd(run *r, int fd, const char *name, lf_error *err)
      * so the figure is the same for any number of threads */
     r->st->bytes_read += rc == LF_OK ? lf_reader_bytes(rd) : r->file_bytes;
     lf_reader_free(rd);
+    return rc;
+}
+
+/* Open, decode and convert one input; "-" is standard input.  An input
+ * that cannot be opened is LF_E_IO with err set. */
+static lf_code convert_path(run *r, const char *path, lf_error *err)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "<stdin>" : path;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        lf_error_clear(err);
+        lf_error_at(err, name, 0, 0);
+        return lf_error_set(err, LF_E_IO, "cannot open: %s", strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (!is_stdin)
+            close(fd);
+        lf_error_clear(err);
+        lf_error_at(err, name, 0, 0);
+        return lf_error_set(err, LF_E_IO, "is a directory (use -r)");
+    }
+    lf_codec codec = is_stdin ? LF_CODEC_NONE : lf_codec_of_path(path);
+    lf_decoder *dec = NULL;
+    if (codec != LF_CODEC_NONE && (dec = lf_decoder_new(fd, codec)) == NULL) {
+        if (!is_stdin)
+            close(fd);
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    }
+    r->st->files++;
+    lf_code rc = convert_fd(r, fd, dec, name, err);
+    if (rc == LF_E_IO && err->file == NULL)
+        lf_error_at(err, name, 0, 0);
+    r->bytes_before += S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    r->prog.files_done++;
+    lf_decoder_free(dec);
+    if (!is_stdin)
+        close(fd);
     return rc;
 }
 
@@ -606,6 +663,140 @@ static void run_stop(run *r)
     free(r->args);
 }
 
+/* Is job's output newer than its input? */
+static int up_to_date(const lf_job *job)
+{
+    struct stat si, so;
+    if (stat(job->input, &si) != 0 || stat(job->output, &so) != 0)
+        return 0;
+    return so.st_mtim.tv_sec > si.st_mtim.tv_sec ||
+           (so.st_mtim.tv_sec == si.st_mtim.tv_sec && so.st_mtim.tv_nsec >= si.st_mtim.tv_nsec);
+}
+
+static char *stamp_path(const char *outdir)
+{
+    const char *name = ".llamafmt-options";
+    size_t n = strlen(outdir);
+    char *p = malloc(n + strlen(name) + 2);
+    if (p != NULL) {
+        memcpy(p, outdir, n);
+        p[n] = '/';
+        strcpy(p + n + 1, name);
+    }
+    return p;
+}
+
+/* -O: every input to its own output.  The options stamp under OUTDIR lets
+ * --update tell outputs made with other options. */
+static lf_code convert_batch(run *r, const lf_plan *plan, lf_error *err)
+{
+    const lf_config *cfg = r->cfg;
+    const volatile sig_atomic_t *stop = r->hooks ? r->hooks->stop : NULL;
+    lf_code rc = LF_OK, io_failed = LF_OK;
+    if (!cfg->force && !cfg->update)
+        for (size_t i = 0; i < plan->n; i++)
+            if (access(plan->jobs[i].output, F_OK) == 0)
+                return lf_error_set(err, LF_E_USAGE, "%s: output exists (use --force to overwrite, --update to refresh)",
+                                    plan->jobs[i].output);
+    lf_buf want = LF_BUF_INIT, have = LF_BUF_INIT;
+    char *stamp = stamp_path(cfg->outdir);
+    if (stamp == NULL || lf_config_fingerprint(cfg, &want) != 0) {
+        rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
+        goto done;
+    }
+    int same_options = 0;
+    if (cfg->update) {
+        char *text = NULL;
+        size_t len = 0;
+        lf_error ignored = LF_ERROR_INIT;
+        if (read_whole(stamp, &text, &len, &ignored) == LF_OK)
+            same_options = len == want.len && memcmp(text, want.data, len) == 0;
+        free(text);
+    }
+    r->prog.files_total = plan->n;
+    for (size_t i = 0; i < plan->n; i++) {
+        struct stat st;
+        if (stat(plan->jobs[i].input, &st) == 0)
+            r->prog.bytes_total += (uint64_t)st.st_size;
+    }
+    for (size_t i = 0; i < plan->n && rc == LF_OK; i++) {
+        const lf_job *job = &plan->jobs[i];
+        if (stopped(r)) {
+            rc = lf_error_set(err, LF_E_INTERRUPTED, "interrupted");
+            break;
+        }
+        if (cfg->update && same_options && up_to_date(job)) {
+            r->st->files_skipped++;
+            r->prog.files_done++;
+            struct stat st;
+            if (stat(job->input, &st) == 0)
+                r->bytes_before += (uint64_t)st.st_size;
+            if (r->hooks && r->hooks->on_file)
+                r->hooks->on_file(r->hooks->ctx, job->input, job->output, NULL, 1);
+            continue;
+        }
+        lf_stats before = *r->st;
+        lf_error e = LF_ERROR_INIT;
+        lf_error_clear(&e);
+        if (lf_make_parents(job->output) != 0) {
+            lf_error_set(&e, LF_E_IO, "%s: cannot create its directory: %s", job->output, strerror(errno));
+        } else if ((r->out = lf_out_open(job->output, stop, &e)) != NULL &&
+                   lf_out_set_codec(r->out, job->out_codec) != 0) {
+            lf_error_set(&e, LF_E_NOMEM, "out of memory");
+        }
+        lf_code frc = e.code != LF_OK ? e.code : convert_path(r, job->input, &e);
+        if (frc == LF_OK)
+            frc = lf_out_commit(r->out, &e);
+        if (r->out != NULL)
+            r->st->bytes_written += lf_out_bytes(r->out);
+        lf_out_abort(r->out);               /* frees; removes the temporary on failure */
+        r->out = NULL;
+        if (frc == LF_E_IO && cfg->on_error == LF_ON_ERROR_SKIP) {
+            /* this input is lost; the others go on */
+            r->st->files_failed++;
+            report(r, &e);
+            if (io_failed == LF_OK)
+                *err = e;
+            io_failed = LF_E_IO;
+            continue;
+        }
+        if (frc != LF_OK) {
+            *err = e;
+            rc = frc;
+            break;
+        }
+        if (r->hooks && r->hooks->on_file) {
+            lf_stats file = *r->st;
+            file.files -= before.files;
+            file.bytes_read -= before.bytes_read;
+            file.records_read -= before.records_read;
+            file.records_converted -= before.records_converted;
+            file.samples_written -= before.samples_written;
+            file.rejected -= before.rejected;
+            for (int c = 0; c < LF_CODE_COUNT; c++)
+                file.rejected_by[c] -= before.rejected_by[c];
+            r->hooks->on_file(r->hooks->ctx, job->input, job->output, &file, 0);
+        }
+    }
+    if (rc == LF_OK && io_failed == LF_OK) {
+        /* remember the options these outputs were made with */
+        lf_error e = LF_ERROR_INIT;
+        lf_out *o = lf_out_open(stamp, stop, &e);
+        if (o == NULL || lf_out_append(o, want.data, want.len, &e) != LF_OK || lf_out_commit(o, &e) != LF_OK) {
+            *err = e;
+            rc = e.code;
+        }
+        lf_out_abort(o);
+    }
+    if (rc == LF_OK)
+        rc = io_failed;
+done:
+    free(stamp);
+    lf_buf_free(&want);
+    lf_buf_free(&have);
+    return rc;
+}
+
 lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf_error *err)
 {
     run r;
@@ -616,6 +807,8 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
     r.st = st;
     lf_error_clear(err);
     const volatile sig_atomic_t *stop = hooks ? hooks->stop : NULL;
+    lf_plan plan;
+    memset(&plan, 0, sizeof plan);
 
     lf_code open_failed = LF_OK;
     lf_code rc = check_not_input(cfg, cfg->output, err);
@@ -623,6 +816,14 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
         rc = check_not_input(cfg, cfg->rejects, err);
     if (rc != LF_OK)
         return rc;
+    if (cfg->recursive || cfg->outdir != NULL) {
+        lf_walk_opts wo = {cfg->outdir, cfg->recursive, cfg->follow_symlinks, cfg->wr.format == LF_FORMAT_TEXT,
+                           cfg->compress};
+        if ((rc = lf_plan_build(&wo, cfg->inputs, cfg->n_inputs, &plan, err)) != LF_OK) {
+            lf_plan_free(&plan);
+            return rc;
+        }
+    }
     /* --tools: read once, checked once, shared by every record */
     lf_record_opts rec_opts = cfg->rec;
     char *tools_text = NULL;
@@ -637,6 +838,7 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
         }
         if (rc != LF_OK) {
             free(tools_text);
+            lf_plan_free(&plan);
             return rc;
         }
         rec_opts.tools_json = tools_text;
@@ -644,38 +846,43 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
     }
     if ((rc = run_start(&r, &rec_opts, err)) != LF_OK)
         goto done;
-    if ((r.out = lf_out_open(cfg->output, stop, err)) == NULL ||
-        (cfg->rejects != NULL && (r.rej = lf_out_open(cfg->rejects, stop, err)) == NULL)) {
+    if (cfg->rejects != NULL && (r.rej = lf_out_open(cfg->rejects, stop, err)) == NULL) {
         rc = err->code;
         goto done;
     }
+    if (cfg->outdir != NULL) {
+        rc = convert_batch(&r, &plan, err);
+        if (rc == LF_E_IO && st->files_failed > 0)
+            open_failed = LF_E_IO;          /* the rejects file is still complete */
+        goto done;
+    }
+    if ((r.out = lf_out_open(cfg->output, stop, err)) == NULL) {
+        rc = err->code;
+        goto done;
+    }
+    if (cfg->output != NULL && lf_out_set_codec(r.out, lf_codec_of_path(cfg->output)) != 0) {
+        rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
+        goto done;
+    }
 
-    size_t n = cfg->n_inputs ? cfg->n_inputs : 1;
+    size_t n = plan.jobs ? plan.n : (cfg->n_inputs ? cfg->n_inputs : 1);
+    r.prog.files_total = n;
     for (size_t i = 0; i < n && rc == LF_OK; i++) {
-        const char *path = cfg->n_inputs ? cfg->inputs[i] : "-";
-        int is_stdin = strcmp(path, "-") == 0;
-        const char *name = is_stdin ? "<stdin>" : path;
-        int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            lf_error e;
-            lf_error_clear(&e);
-            lf_error_set(&e, LF_E_IO, "cannot open: %s", strerror(errno));
-            lf_error_at(&e, name, 0, 0);
-            if (cfg->on_error == LF_ON_ERROR_FAIL) {
-                *err = e;
-                rc = LF_E_IO;
-                break;
-            }
+        const char *path = plan.jobs ? plan.jobs[i].input : cfg->n_inputs ? cfg->inputs[i] : "-";
+        lf_error e = LF_ERROR_INIT;
+        lf_code frc = convert_path(&r, path, &e);
+        if (frc == LF_E_IO && cfg->on_error == LF_ON_ERROR_SKIP) {
+            st->files_failed++;
             report(&r, &e);
             if (open_failed == LF_OK)
                 *err = e;
             open_failed = LF_E_IO;
             continue;
         }
-        st->files++;
-        rc = convert_fd(&r, fd, name, err);
-        if (!is_stdin)
-            close(fd);
+        if (frc != LF_OK) {
+            *err = e;
+            rc = frc;
+        }
     }
     if (rc == LF_OK && open_failed != LF_OK)
         rc = open_failed;
@@ -683,6 +890,19 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
 
 done:
     run_stop(&r);
+    if (plan.jobs != NULL) {
+        /* errors may name walked files: the statistics keep the names */
+        lf_plan *kept = malloc(sizeof *kept);
+        if (kept != NULL) {
+            *kept = plan;
+            st->owned = kept;
+        } else {
+            lf_plan_free(&plan);
+            lf_error_clear(err);
+            lf_error_set(err, LF_E_NOMEM, "out of memory");
+            rc = LF_E_NOMEM;
+        }
+    }
     /* Samples are committed only after a complete run; the rejects file
      * also after a data error, since it holds the record that stopped it. */
     if (r.out != NULL) {
@@ -691,7 +911,7 @@ done:
         int keep = rc == LF_OK || (rc == LF_E_IO && open_failed != LF_OK) ||
                    (cfg->output == NULL && lf_code_is_data(rc));
         if (keep) {
-            lf_error e2;
+            lf_error e2 = LF_ERROR_INIT;
             lf_code c2 = lf_out_commit(r.out, &e2);
             if (c2 != LF_OK && (rc == LF_OK || lf_code_is_data(rc) || rc == LF_E_IO)) {
                 *err = e2;
@@ -701,7 +921,7 @@ done:
         lf_out_abort(r.out);
     }
     if (r.rej != NULL) {
-        lf_error e2;
+        lf_error e2 = LF_ERROR_INIT;
         if (rc == LF_OK || lf_code_is_data(rc) || (rc == LF_E_IO && open_failed != LF_OK)) {
             lf_code c2 = lf_out_commit(r.rej, &e2);
             if (c2 != LF_OK && (rc == LF_OK || lf_code_is_data(rc))) {
@@ -713,6 +933,15 @@ done:
     }
     free(tools_text);
     return rc;
+}
+
+void lf_stats_free(lf_stats *st)
+{
+    if (st->owned != NULL) {
+        lf_plan_free(st->owned);
+        free(st->owned);
+        st->owned = NULL;
+    }
 }
 
 int lf_stats_format(const lf_stats *st, int json, lf_buf *out)
@@ -736,7 +965,9 @@ int lf_stats_format(const lf_stats *st, int json, lf_buf *out)
             rc |= lf_buf_puts(out, line);
             first = 0;
         }
-        snprintf(line, sizeof line, "}, \"bytes_written\": %llu}\n", (unsigned long long)st->bytes_written);
+        snprintf(line, sizeof line, "}, \"bytes_written\": %llu, \"files_skipped\": %llu, \"files_failed\": %llu}\n",
+                 (unsigned long long)st->bytes_written, (unsigned long long)st->files_skipped,
+                 (unsigned long long)st->files_failed);
         rc |= lf_buf_puts(out, line);
         return rc;
     }
@@ -754,7 +985,9 @@ int lf_stats_format(const lf_stats *st, int json, lf_buf *out)
                  (unsigned long long)st->rejected_by[c]);
         rc |= lf_buf_puts(out, line);
     }
-    snprintf(line, sizeof line, "bytes written: %llu\n", (unsigned long long)st->bytes_written);
+    snprintf(line, sizeof line, "bytes written: %llu\nfiles up to date: %llu\nfiles failed: %llu\n",
+             (unsigned long long)st->bytes_written, (unsigned long long)st->files_skipped,
+             (unsigned long long)st->files_failed);
     rc |= lf_buf_puts(out, line);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "llamafmt/convert.h"
@@ -60,11 +61,64 @@ static void print_error(const lf_error *e)
 
 typedef struct ui {
     int verbose;
+    int stats;              /* per-file lines with -O and --stats=text */
+    int progress;           /* draw a progress line on stderr */
+    int drawn;              /* a progress line is on the screen */
+    struct timespec last, start;
 } ui;
+
+static double seconds(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void clear_progress(ui *u)
+{
+    if (u->drawn) {
+        fputs("\r\033[K", stderr);
+        u->drawn = 0;
+    }
+}
+
+/* At most 5 updates a second: files, records, MB/s and the time left. */
+static void on_progress(void *ctx, const lf_progress *p)
+{
+    ui *u = ctx;
+    if (!u->progress)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (u->drawn && seconds(&u->last, &now) < 0.2)
+        return;
+    u->last = now;
+    double t = seconds(&u->start, &now), mb = (double)p->bytes_done / 1e6;
+    double rate = t > 0 ? mb / t : 0;
+    char eta[32] = "";
+    if (rate > 0 && p->bytes_total > p->bytes_done)
+        snprintf(eta, sizeof eta, ", %.0f s left", ((double)(p->bytes_total - p->bytes_done) / 1e6) / rate);
+    fprintf(stderr, "\r\033[Kllamafmt: %llu/%llu files, %llu records, %.1f MB/s%s", (unsigned long long)p->files_done,
+            (unsigned long long)p->files_total, (unsigned long long)p->records, rate, eta);
+    u->drawn = 1;
+}
+
+static void on_file(void *ctx, const char *input, const char *output, const lf_stats *f, int skipped)
+{
+    ui *u = ctx;
+    if (!u->stats)
+        return;
+    clear_progress(u);
+    if (skipped)
+        fprintf(stderr, "llamafmt: %s -> %s: up to date\n", input, output);
+    else
+        fprintf(stderr, "llamafmt: %s -> %s: %llu records, %llu samples, %llu rejected\n", input, output,
+                (unsigned long long)f->records_read, (unsigned long long)f->samples_written,
+                (unsigned long long)f->rejected);
+}
 
 static void on_reject(void *ctx, const lf_error *e)
 {
-    const ui *u = ctx;
+    ui *u = ctx;
+    clear_progress(u);
     /* Inputs that cannot be opened are always reported; bad records only
      * with -v (the summary line names the first one). */
     if (u->verbose || !lf_code_is_data(e->code))
@@ -85,7 +139,7 @@ static int exit_code(lf_code rc)
 int main(int argc, char **argv)
 {
     lf_config cfg;
-    lf_error err;
+    lf_error err = LF_ERROR_INIT;
     lf_error_clear(&err);
     lf_code rc = lf_options_parse(&cfg, argc, argv, &err);
     if (rc != LF_OK) {
@@ -105,19 +159,29 @@ int main(int argc, char **argv)
     }
 
     install_handlers();
-    ui u = {cfg.verbose};
-    lf_hooks hooks = {on_reject, &u, &stop_signal};
+    ui u;
+    memset(&u, 0, sizeof u);
+    u.verbose = cfg.verbose;
+    u.stats = cfg.stats == LF_STATS_TEXT;
+    u.progress = cfg.progress == 1 || (cfg.progress == -1 && isatty(STDERR_FILENO));
+    clock_gettime(CLOCK_MONOTONIC, &u.start);
+    lf_hooks hooks = {on_reject, &u, &stop_signal, on_file, on_progress};
     lf_stats st;
     rc = lf_convert(&cfg, &hooks, &st, &err);
+    clear_progress(&u);
 
     if (rc == LF_E_PIPE || rc == LF_E_INTERRUPTED || stop_signal) {
         int sig = rc == LF_E_PIPE ? SIGPIPE : (stop_signal ? stop_signal : SIGINT);
+        lf_stats_free(&st);
         lf_config_free(&cfg);
         return die_by(sig);
     }
-    if (rc != LF_OK)
+    if (rc == LF_E_IO && st.files_failed > 0)
+        fprintf(stderr, "llamafmt: %llu input%s could not be converted (first: %s)\n",
+                (unsigned long long)st.files_failed, st.files_failed == 1 ? "" : "s", err.file ? err.file : "?");
+    else if (rc != LF_OK)
         print_error(&err);
-    if (st.rejected > 0 && rc == LF_OK && !cfg.quiet) {
+    if (st.rejected > 0 && (rc == LF_OK || st.files_failed > 0) && !cfg.quiet) {
         const lf_error *f = &st.first_reject;
         fprintf(stderr, "llamafmt: %llu record%s rejected (first: %s:%llu:%llu: %s)\n",
                 (unsigned long long)st.rejected, st.rejected == 1 ? "" : "s", f->file ? f->file : "?",
@@ -129,6 +193,7 @@ int main(int argc, char **argv)
             fwrite(b.data, 1, b.len, stderr);
         lf_buf_free(&b);
     }
+    lf_stats_free(&st);
     lf_config_free(&cfg);
     return exit_code(rc);
 }

@@ -1,8 +1,11 @@
 /* options.c - see options.h. */
 #include "llamafmt/options.h"
 
+#include "llamafmt/codec.h"
+
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +94,26 @@ static const char usage_text[] =
     "                           line, first (JSON forms; default: none)\n"
     "  STR and TEXT options understand the escapes \\n \\t \\r \\0 and \\\\.\n"
     "\n"
+    "Batches of files:\n"
+    "  -r, --recursive          convert the data files (*.jsonl, *.json, *.ndjson,\n"
+    "                           also .gz or .zst) below directories given as inputs, in\n"
+    "                           sorted order; hidden files and symbolic links skipped\n"
+    "  -O, --output-dir=DIR     one output per input under DIR: a file in a given\n"
+    "                           directory keeps its relative path (data/a/b.json ->\n"
+    "                           DIR/a/b.jsonl, .txt for -t text), a file given by name\n"
+    "                           its base name; collisions are refused before writing\n"
+    "      --compress=C         outputs under -O: none, gz or zst (default: as the\n"
+    "                           input: a .gz input gives a .gz output); with -o, an\n"
+    "                           output named *.gz or *.zst is compressed\n"
+    "      --force              overwrite existing outputs (default: refuse)\n"
+    "      --update             skip outputs newer than their input and made with the\n"
+    "                           same options (like make); convert the rest\n"
+    "      --follow-symlinks    follow symbolic links while walking (default: skip)\n"
+    "      --progress, --no-progress\n"
+    "                           progress on standard error (default: when it is a\n"
+    "                           terminal)\n"
+    "  Inputs named *.gz or *.zst are decompressed on the fly.\n"
+    "\n"
     "Performance:\n"
     "  -j, --threads=N          worker threads (default: 0, the number of online CPUs);\n"
     "                           the output is the same for any N\n"
@@ -150,6 +173,12 @@ enum {
     OPT_TRAIN_ON,
     OPT_SPANS,
     OPT_SPLIT_TURNS,
+    OPT_COMPRESS,
+    OPT_FORCE,
+    OPT_UPDATE,
+    OPT_FOLLOW,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
 };
 
 static const struct option long_opts[] = {
@@ -185,6 +214,14 @@ static const struct option long_opts[] = {
     {"rejects", required_argument, NULL, OPT_REJECTS},
     {"stats", optional_argument, NULL, OPT_STATS},
     {"threads", required_argument, NULL, 'j'},
+    {"recursive", no_argument, NULL, 'r'},
+    {"output-dir", required_argument, NULL, 'O'},
+    {"compress", required_argument, NULL, OPT_COMPRESS},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"update", no_argument, NULL, OPT_UPDATE},
+    {"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -240,6 +277,50 @@ long lf_unescape(const char *s, char *out)
         }
     }
     return k;
+}
+
+int lf_config_fingerprint(const lf_config *cfg, lf_buf *out)
+{
+    const lf_record_opts *r = &cfg->rec;
+    const lf_template_opts *t = &cfg->tpl;
+    char num[128];
+    int rc = 0;
+    snprintf(num, sizeof num, "llamafmt-1 shape=%d special=%d max=%zu profile=%d bos=%d eot=%d gen=%d format=%d ",
+             (int)r->shape, (int)r->special, cfg->max_record, (int)t->profile, t->bos, t->end_of_text,
+             t->generation_prompt, (int)cfg->wr.format);
+    rc |= lf_buf_puts(out, num);
+    snprintf(num, sizeof num, "spans=%d train=%d split=%d tools_in=%d lenient=%d builtin=%d ", cfg->wr.spans,
+             (int)cfg->wr.train_on, cfg->split_turns, r->tools_in_user, r->lenient_tool_calls, r->builtin_tools_set);
+    rc |= lf_buf_puts(out, num);
+    /* strings, each length-prefixed so that no two option sets collide */
+    const char *strs[] = {r->messages_key, r->role_key, r->content_key, r->alpaca_joiner, r->default_system,
+                          t->date, cfg->tools_path};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        snprintf(num, sizeof num, "%zu:", strs[i] ? strlen(strs[i]) : (size_t)-1);
+        rc |= lf_buf_puts(out, num);
+        if (strs[i])
+            rc |= lf_buf_puts(out, strs[i]);
+    }
+    snprintf(num, sizeof num, " sep=%zu:", cfg->wr.separator ? cfg->wr.separator_len : (size_t)-1);
+    rc |= lf_buf_puts(out, num);
+    if (cfg->wr.separator)
+        rc |= lf_buf_append(out, cfg->wr.separator, cfg->wr.separator_len);
+    for (size_t i = 0; i < r->n_aliases; i++) {
+        snprintf(num, sizeof num, " alias=%zu:", strlen(r->aliases[i].from));
+        rc |= lf_buf_puts(out, num) | lf_buf_puts(out, r->aliases[i].from);
+        snprintf(num, sizeof num, "=%d", (int)r->aliases[i].to);
+        rc |= lf_buf_puts(out, num);
+    }
+    for (size_t i = 0; i < r->n_builtin_tools; i++) {
+        snprintf(num, sizeof num, " builtin=%zu:", strlen(r->builtin_tools[i]));
+        rc |= lf_buf_puts(out, num) | lf_buf_puts(out, r->builtin_tools[i]);
+    }
+    for (size_t i = 0; i < cfg->n_keep; i++) {
+        snprintf(num, sizeof num, " keep=%zu:", strlen(cfg->keep[i]));
+        rc |= lf_buf_puts(out, num) | lf_buf_puts(out, cfg->keep[i]);
+    }
+    snprintf(num, sizeof num, " compress=%d\n", cfg->compress);
+    return rc | lf_buf_puts(out, num);
 }
 
 /* Copy s into storage the config owns. */
@@ -371,6 +452,8 @@ static void defaults(lf_config *cfg)
     cfg->wr.format = LF_FORMAT_JSONL;
     cfg->max_record = LF_DEFAULT_MAX_RECORD;
     cfg->on_error = LF_ON_ERROR_FAIL;
+    cfg->compress = -1;
+    cfg->progress = -1;
 }
 
 static lf_code keyopt(lf_config *cfg, const char *opt, const char *arg, const char **out, lf_error *err)
@@ -390,7 +473,7 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
     opterr = 0;
     for (;;) {
         int longidx = -1;
-        int c = getopt_long(argc, argv, ":f:p:t:o:j:0vqhV", long_opts, &longidx);
+        int c = getopt_long(argc, argv, ":f:p:t:o:j:rO:0vqhV", long_opts, &longidx);
         if (c == -1)
             break;
         const char *a = optarg;
@@ -519,6 +602,25 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
             cfg->threads = (size_t)v;
             break;
         }
+        case 'r': cfg->recursive = 1; break;
+        case 'O':
+            if (*a == '\0')
+                return lf_error_set(err, LF_E_USAGE, "--output-dir: empty directory name");
+            if ((cfg->outdir = own(cfg, a, strlen(a))) == NULL)
+                rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
+            break;
+        case OPT_COMPRESS: {
+            lf_codec codec;
+            if (lf_codec_parse(a, &codec) != 0)
+                return usage(err, "--compress: unknown choice \"%s\" (none, gz, zst)", a);
+            cfg->compress = (int)codec;
+            break;
+        }
+        case OPT_FORCE: cfg->force = 1; break;
+        case OPT_UPDATE: cfg->update = 1; break;
+        case OPT_FOLLOW: cfg->follow_symlinks = 1; break;
+        case OPT_PROGRESS: cfg->progress = 1; break;
+        case OPT_NO_PROGRESS: cfg->progress = 0; break;
         case 'v': cfg->verbose = 1; break;
         case 'q': cfg->quiet = 1; break;
         case 'h': cfg->help = 1; break;
@@ -563,6 +665,12 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
             return lf_error_set(err, LF_E_NOMEM, "out of memory");
         cfg->n_inputs++;
     }
+    if (cfg->outdir != NULL && cfg->output != NULL)
+        return lf_error_set(err, LF_E_USAGE, "-o and -O are mutually exclusive");
+    if ((cfg->force || cfg->update) && cfg->outdir == NULL)
+        return lf_error_set(err, LF_E_USAGE, "%s only applies with -O", cfg->force ? "--force" : "--update");
+    if (cfg->compress >= 0 && cfg->outdir == NULL)
+        return lf_error_set(err, LF_E_USAGE, "--compress only applies with -O (with -o, name the file .gz or .zst)");
     if (cfg->output != NULL && cfg->rejects != NULL && strcmp(cfg->output, cfg->rejects) == 0)
         return usage(err, "--output and --rejects name the same file \"%s\"", cfg->output);
     return LF_OK;

@@ -38,6 +38,8 @@ struct lf_reader {
     uint64_t consumed;
     lf_layout layout;
     const volatile sig_atomic_t *stop;
+    long (*src)(void *ctx, void *buf, size_t n);
+    void *src_ctx;
     int bom_checked;
     arr_state arr;
 };
@@ -63,6 +65,12 @@ void lf_reader_free(lf_reader *r)
 }
 
 void lf_reader_set_stop(lf_reader *r, const volatile sig_atomic_t *stop) { r->stop = stop; }
+
+void lf_reader_set_source(lf_reader *r, long (*fn)(void *ctx, void *buf, size_t n), void *ctx)
+{
+    r->src = fn;
+    r->src_ctx = ctx;
+}
 
 lf_layout lf_reader_layout(const lf_reader *r) { return r->layout; }
 uint64_t lf_reader_bytes(const lf_reader *r) { return r->consumed; }
@@ -108,6 +116,8 @@ static int io_error(lf_reader *r, lf_error *err, int errnum)
         return lf_error_set(err, LF_E_NOMEM, "out of memory"), -1;
     if (errnum == EINTR)
         return lf_error_set(err, LF_E_INTERRUPTED, "interrupted"), -1;
+    if (errnum == EBADMSG)
+        return lf_error_set(err, LF_E_IO, "corrupt or truncated compressed input"), -1;
     return lf_error_set(err, LF_E_IO, "read error: %s", strerror(errnum)), -1;
 }
 
@@ -139,7 +149,8 @@ static int refill(lf_reader *r, int keep)
         r->cap = cap;
     }
     for (;;) {
-        ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
+        ssize_t n = r->src ? (ssize_t)r->src(r->src_ctx, r->buf + r->end, r->cap - r->end)
+                           : read(r->fd, r->buf + r->end, r->cap - r->end);
         if (n > 0) {
             r->end += (size_t)n;
             return 1;

@@ -869,7 +869,7 @@ static lf_code parse_embedded(ctx *c, const char *s, const lf_path *path, const 
 {
     lf_parser *p = c->p;
     size_t n = strlen(s), at = 0;
-    lf_error tmp;
+    lf_error tmp = LF_ERROR_INIT;
     lf_error_clear(&tmp);
     lf_code rc = check_raw(s, n, &at, &tmp);
     const char *end = NULL;

@@ -24,7 +24,17 @@ struct lf_out {
     const volatile sig_atomic_t *stop;
     lf_buf buf;
     unsigned long long bytes;
+    lf_encoder *enc;        /* NULL: write the bytes as they are */
+    lf_buf zbuf;            /* compressed bytes waiting to be written */
 };
+
+int lf_out_set_codec(lf_out *o, lf_codec codec)
+{
+    if (codec == LF_CODEC_NONE)
+        return 0;
+    o->enc = lf_encoder_new(codec);
+    return o->enc ? 0 : -1;
+}
 
 static const char *const format_names[LF_FORMAT_COUNT] = {"jsonl", "text", "prompt-completion", "segments",
                                                            "messages"};
@@ -135,12 +145,8 @@ lf_code lf_out_append(lf_out *o, const void *p, size_t n, lf_error *err)
 }
 unsigned long long lf_out_bytes(const lf_out *o) { return o->bytes + o->buf.len; }
 
-static lf_code flush(lf_out *o, lf_error *err)
+static lf_code write_all(lf_out *o, const char *p, size_t n, lf_error *err)
 {
-    const char *p = o->buf.data;
-    size_t n = o->buf.len;
-    if (o->failed)
-        return lf_error_set(err, LF_E_IO, "output already failed");
     while (n > 0) {
         ssize_t k = write(o->fd, p, n);
         if (k < 0) {
@@ -157,10 +163,34 @@ static lf_code flush(lf_out *o, lf_error *err)
         p += k;
         n -= (size_t)k;
     }
+    return LF_OK;
+}
+
+/* Write out the buffer (through the encoder when there is one; `finish`
+ * ends the compressed stream). */
+static lf_code flush_buf(lf_out *o, int finish, lf_error *err)
+{
+    if (o->failed)
+        return lf_error_set(err, LF_E_IO, "output already failed");
+    lf_code rc;
+    if (o->enc != NULL) {
+        lf_buf_clear(&o->zbuf);
+        if (lf_encoder_write(o->enc, o->buf.data, o->buf.len, finish, &o->zbuf) != 0) {
+            o->failed = 1;
+            return lf_error_set(err, LF_E_NOMEM, "compression failed (out of memory)");
+        }
+        rc = write_all(o, o->zbuf.data, o->zbuf.len, err);
+    } else {
+        rc = write_all(o, o->buf.data, o->buf.len, err);
+    }
+    if (rc != LF_OK)
+        return rc;
     o->bytes += o->buf.len;
     lf_buf_clear(&o->buf);
     return LF_OK;
 }
+
+static lf_code flush(lf_out *o, lf_error *err) { return flush_buf(o, 0, err); }
 
 lf_code lf_out_written(lf_out *o, lf_error *err)
 {
@@ -169,7 +199,7 @@ lf_code lf_out_written(lf_out *o, lf_error *err)
 
 lf_code lf_out_commit(lf_out *o, lf_error *err)
 {
-    lf_code rc = flush(o, err);
+    lf_code rc = flush_buf(o, 1, err);
     if (rc != LF_OK)
         return rc;
     if (o->direct) {
@@ -209,6 +239,8 @@ void lf_out_abort(lf_out *o)
     free(o->tmp);
     free(o->path);
     lf_buf_free(&o->buf);
+    lf_buf_free(&o->zbuf);
+    lf_encoder_free(o->enc);
     free(o);
 }
 

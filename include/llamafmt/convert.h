@@ -15,6 +15,12 @@
  * returned.  An input that cannot be opened is an LF_E_IO error: with
  * --on-error=skip it is reported, the other inputs are converted and
  * LF_E_IO is returned at the end.
+ *
+ * With -O (cfg->outdir) every input gets its own output, written atomically;
+ * a bad record under --on-error=fail stops the run (outputs already
+ * finished stay), under skip every file is converted and the ones that could
+ * not be read are counted in files_failed.  Inputs named *.gz / *.zst are
+ * decompressed on the fly, outputs named so are compressed.
  */
 #ifndef LLAMAFMT_CONVERT_H
 #define LLAMAFMT_CONVERT_H
@@ -35,8 +41,18 @@ typedef struct lf_stats {
     uint64_t rejected;
     uint64_t rejected_by[LF_CODE_COUNT];
     uint64_t bytes_written;
+    uint64_t files_skipped;         /* --update: outputs already up to date */
+    uint64_t files_failed;          /* inputs that could not be read */
     lf_error first_reject;          /* valid when rejected > 0 */
+    void *owned;                    /* the file names errors may point to (walked inputs) */
 } lf_stats;
+
+/* Where a run is, for a progress display. */
+typedef struct lf_progress {
+    uint64_t files_done, files_total;
+    uint64_t records;
+    uint64_t bytes_done, bytes_total;   /* input bytes (as stored: compressed for .gz) */
+} lf_progress;
 
 typedef struct lf_hooks {
     /* Called for every rejected record and unreadable input, in order. */
@@ -44,9 +60,17 @@ typedef struct lf_hooks {
     void *ctx;
     /* Set asynchronously (by a signal handler) to stop the run. */
     const volatile sig_atomic_t *stop;
+    /* With -O: after each input, its own statistics (skipped: up to date). */
+    void (*on_file)(void *ctx, const char *input, const char *output, const lf_stats *file, int skipped);
+    /* After every batch of records; the callee decides how often to show it. */
+    void (*on_progress)(void *ctx, const lf_progress *p);
 } lf_hooks;
 
+/* File names in *err and in stats->first_reject are borrowed from cfg or held
+ * by stats: free stats with lf_stats_free() once they have been printed. */
 lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *stats, lf_error *err);
+
+void lf_stats_free(lf_stats *stats);
 
 /* Append the statistics as text lines or as one JSON object line. */
 int lf_stats_format(const lf_stats *st, int json, lf_buf *out);

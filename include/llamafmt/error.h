@@ -55,6 +55,9 @@ typedef struct lf_error {
     char msg[512];      /* one line, no trailing newline, no position */
 } lf_error;
 
+/* An empty error, for declarations: lf_error e = LF_ERROR_INIT; */
+#define LF_ERROR_INIT {LF_OK, NULL, 0, 0, {0}}
+
 /* Reset to LF_OK with no position and an empty message. */
 void lf_error_clear(lf_error *e);
 

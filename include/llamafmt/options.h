@@ -36,6 +36,14 @@ typedef struct lf_config {
     size_t max_record;
     int split_turns;            /* one sample per assistant turn */
     size_t threads;             /* -j: worker threads; 0: the online CPUs */
+    /* batches of files */
+    int recursive;              /* -r: directories among the inputs are walked */
+    char *outdir;               /* -O: one output per input under it; NULL: none */
+    int compress;               /* --compress: -1 keep the inputs' codecs, else lf_codec */
+    int force;                  /* overwrite existing outputs */
+    int update;                 /* skip outputs newer than their input and options */
+    int follow_symlinks;
+    int progress;               /* -1: when stderr is a terminal; 0 off; 1 on */
     lf_on_error on_error;
     lf_stats_mode stats;
     int verbose;
@@ -54,6 +62,10 @@ typedef struct lf_config {
 lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err);
 
 void lf_config_free(lf_config *cfg);
+
+/* One line naming every option that changes output bytes (for --update's
+ * stamp).  0 or -1 (ENOMEM). */
+int lf_config_fingerprint(const lf_config *cfg, lf_buf *out);
 
 /* The --help text. */
 const char *lf_usage_text(void);

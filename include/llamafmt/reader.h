@@ -56,6 +56,10 @@ typedef struct lf_reader lf_reader;
  * max_record is the largest record accepted, in bytes.  NULL on ENOMEM. */
 lf_reader *lf_reader_new(int fd, const char *name, size_t max_record);
 
+/* Read through fn(ctx, buf, n) (a read(2)-like function, e.g. a
+ * decompressor) instead of read(fd). */
+void lf_reader_set_source(lf_reader *r, long (*fn)(void *ctx, void *buf, size_t n), void *ctx);
+
 /* While *stop is non-zero, a read interrupted by a signal ends reading with
  * LF_E_INTERRUPTED instead of being retried.  stop may be NULL. */
 void lf_reader_set_stop(lf_reader *r, const volatile sig_atomic_t *stop);

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "llamafmt/buf.h"
+#include "llamafmt/codec.h"
 #include "llamafmt/error.h"
 #include "llamafmt/reader.h"
 #include "llamafmt/template.h"
@@ -30,6 +31,9 @@ typedef struct lf_out lf_out;
 
 /* path NULL or "-": standard output (never closed by the writer). */
 lf_out *lf_out_open(const char *path, const volatile sig_atomic_t *stop, lf_error *err);
+
+/* Compress everything written from now on (call before writing). 0 or -1. */
+int lf_out_set_codec(lf_out *o, lf_codec codec);
 
 /* The buffer to append to; call lf_out_written() after appending. */
 lf_buf *lf_out_buf(lf_out *o);
