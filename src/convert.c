@@ -348,6 +348,8 @@ typedef struct run {
     uint64_t file_bytes;        /* input bytes up to the last record emitted */
     lf_progress prog;
     uint64_t bytes_before;      /* input bytes (as stored) of the files already done */
+    const char *tools_text;     /* --tools, for --update's stamp */
+    size_t tools_len;
 } run;
 
 static int stopped(const run *r) { return r->hooks && r->hooks->stop && *r->hooks->stop; }
@@ -704,14 +706,34 @@ static lf_code convert_batch(run *r, const lf_plan *plan, lf_error *err)
         rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
         goto done;
     }
+    if (r->tools_text != NULL) {
+        /* the contents of --tools shape the output too: stamp a hash of them */
+        uint64_t h = 1469598103934665603ULL;
+        for (size_t i = 0; i < r->tools_len; i++)
+            h = (h ^ (unsigned char)r->tools_text[i]) * 1099511628211ULL;
+        char line[64];
+        snprintf(line, sizeof line, "tools-fnv1a=%016llx\n", (unsigned long long)h);
+        if (lf_buf_puts(&want, line) != 0) {
+            rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
+            goto done;
+        }
+    }
+    char *text = NULL;
+    size_t len = 0;
+    lf_error ignored = LF_ERROR_INIT;
     int same_options = 0;
-    if (cfg->update) {
-        char *text = NULL;
-        size_t len = 0;
-        lf_error ignored = LF_ERROR_INIT;
-        if (read_whole(stamp, &text, &len, &ignored) == LF_OK)
-            same_options = len == want.len && memcmp(text, want.data, len) == 0;
-        free(text);
+    if (read_whole(stamp, &text, &len, &ignored) == LF_OK)
+        same_options = len == want.len && memcmp(text, want.data, len) == 0;
+    free(text);
+    /* Outputs made with other options are about to be replaced: the old
+     * stamp must not outlive a run that stops half-way. */
+    if (!same_options && unlink(stamp) != 0 && errno != ENOENT) {
+        rc = lf_error_set(err, LF_E_IO, "%s: cannot remove: %s", stamp, strerror(errno));
+        goto done;
+    }
+    if (lf_make_parents(stamp) != 0) {
+        rc = lf_error_set(err, LF_E_IO, "%s: cannot create the directory: %s", cfg->outdir, strerror(errno));
+        goto done;
     }
     r->prog.files_total = plan->n;
     for (size_t i = 0; i < plan->n; i++) {
@@ -778,7 +800,7 @@ static lf_code convert_batch(run *r, const lf_plan *plan, lf_error *err)
             r->hooks->on_file(r->hooks->ctx, job->input, job->output, &file, 0);
         }
     }
-    if (rc == LF_OK && io_failed == LF_OK) {
+    if (rc == LF_OK && io_failed == LF_OK && !same_options) {
         /* remember the options these outputs were made with */
         lf_error e = LF_ERROR_INIT;
         lf_out *o = lf_out_open(stamp, stop, &e);
@@ -809,6 +831,7 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
     const volatile sig_atomic_t *stop = hooks ? hooks->stop : NULL;
     lf_plan plan;
     memset(&plan, 0, sizeof plan);
+    int planned = cfg->recursive || cfg->outdir != NULL;
 
     lf_code open_failed = LF_OK;
     lf_code rc = check_not_input(cfg, cfg->output, err);
@@ -816,7 +839,7 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
         rc = check_not_input(cfg, cfg->rejects, err);
     if (rc != LF_OK)
         return rc;
-    if (cfg->recursive || cfg->outdir != NULL) {
+    if (planned) {
         lf_walk_opts wo = {cfg->outdir, cfg->recursive, cfg->follow_symlinks, cfg->wr.format == LF_FORMAT_TEXT,
                            cfg->compress};
         if ((rc = lf_plan_build(&wo, cfg->inputs, cfg->n_inputs, &plan, err)) != LF_OK) {
@@ -843,6 +866,8 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
         }
         rec_opts.tools_json = tools_text;
         rec_opts.tools_json_len = len;
+        r.tools_text = tools_text;
+        r.tools_len = len;
     }
     if ((rc = run_start(&r, &rec_opts, err)) != LF_OK)
         goto done;
@@ -865,10 +890,10 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
         goto done;
     }
 
-    size_t n = plan.jobs ? plan.n : (cfg->n_inputs ? cfg->n_inputs : 1);
+    size_t n = planned ? plan.n : (cfg->n_inputs ? cfg->n_inputs : 1);
     r.prog.files_total = n;
     for (size_t i = 0; i < n && rc == LF_OK; i++) {
-        const char *path = plan.jobs ? plan.jobs[i].input : cfg->n_inputs ? cfg->inputs[i] : "-";
+        const char *path = planned ? plan.jobs[i].input : cfg->n_inputs ? cfg->inputs[i] : "-";
         lf_error e = LF_ERROR_INIT;
         lf_code frc = convert_path(&r, path, &e);
         if (frc == LF_E_IO && cfg->on_error == LF_ON_ERROR_SKIP) {

@@ -33,9 +33,14 @@ static void install_handlers(void)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;        /* no SA_RESTART: a blocked read or write returns EINTR */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    /* a signal ignored at start (a background job of a script) stays ignored */
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
     /* EPIPE is handled as an error, so that temporary files are removed */
     signal(SIGPIPE, SIG_IGN);
 }
@@ -110,7 +115,7 @@ static void on_file(void *ctx, const char *input, const char *output, const lf_s
     if (skipped)
         fprintf(stderr, "llamafmt: %s -> %s: up to date\n", input, output);
     else
-        fprintf(stderr, "llamafmt: %s -> %s: %llu records, %llu samples, %llu rejected\n", input, output,
+        fprintf(stderr, "llamafmt: %s -> %s: records: %llu, samples: %llu, rejected: %llu\n", input, output,
                 (unsigned long long)f->records_read, (unsigned long long)f->samples_written,
                 (unsigned long long)f->rejected);
 }

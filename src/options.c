@@ -319,7 +319,7 @@ int lf_config_fingerprint(const lf_config *cfg, lf_buf *out)
         snprintf(num, sizeof num, " keep=%zu:", strlen(cfg->keep[i]));
         rc |= lf_buf_puts(out, num) | lf_buf_puts(out, cfg->keep[i]);
     }
-    snprintf(num, sizeof num, " compress=%d\n", cfg->compress);
+    snprintf(num, sizeof num, " compress=%d on_error=%d\n", cfg->compress, (int)cfg->on_error);
     return rc | lf_buf_puts(out, num);
 }
 

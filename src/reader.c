@@ -170,6 +170,12 @@ static inline uint64_t has_zero(uint64_t v) { return (v - ONES) & ~v & HIGHS; }
 
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+/* Bytes that end a bare scalar (a NUL does not: it is part of the garbage). */
+static int is_delim(char c)
+{
+    return c == ',' || c == ']' || c == '}' || c == '[' || c == '{' || c == '"';
+}
+
 /* Skip blanks between records.  Returns the next byte, or -1 at end of
  * input, or -2 on a read error. */
 static int skip_ws(lf_reader *r)
@@ -213,7 +219,7 @@ static int scan_value(const lf_reader *r, scan *s)
     }
     if (s->scalar) {
         /* a bare scalar ends at the next delimiter (or at end of input) */
-        while (i < n && !is_ws(b[i]) && !strchr(",]}[{\"", b[i]))
+        while (i < n && !is_ws(b[i]) && !is_delim(b[i]))
             i++;
         s->off = i;
         return i < n || r->eof;
@@ -352,6 +358,11 @@ static int next_jsonl(lf_reader *r, lf_rawrec *rec, lf_error *err)
         r->consumed += step;
         r->line++;
         r->col = 1;
+        if (reclen >= 3 && memcmp(start, "\xEF\xBB\xBF", 3) == 0) {
+            start += 3;             /* a BOM: `cat a.jsonl b.jsonl` of files that have one */
+            reclen -= 3;
+            col += 3;
+        }
         size_t k = 0;
         while (k < reclen && is_ws(start[k]))
             k++;

@@ -371,7 +371,7 @@ static lf_code check_raw(const char *s, size_t n, size_t *at, lf_error *err)
     int state = EXPECT_VALUE;
     lf_code rc;
     if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
-        i = 3;                              /* a BOM, as cJSON allows */
+        return lf_error_set(err, LF_E_JSON, "a UTF-8 byte-order mark inside the input (allowed only at its start)");
     for (;;) {
         while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
             i++;
@@ -1430,6 +1430,13 @@ static lf_code check_special(ctx *c)
         if (hit) {
             lf_path path = m->path;
             return fail_at(c, &path, LF_E_SPECIAL, "a tool call or tool result contains special-token text");
+        }
+    }
+    for (size_t i = 0; i < p->conv.n_builtin; i++) {
+        size_t tl;
+        if (lf_find_special(p->conv.builtin[i], strlen(p->conv.builtin[i]), &tl) >= 0) {
+            lf_path bp = path_index(path_key(path0(), "builtin_tools"), (int64_t)i);
+            return fail_at(c, &bp, LF_E_SPECIAL, "a built-in tool name contains special-token text");
         }
     }
     for (size_t i = 0; i < p->conv.n_tools; i++) {

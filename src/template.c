@@ -131,8 +131,10 @@ typedef struct emit {
     lf_sample *s;
     int train;              /* trainable flag for what follows */
     lf_role role;
-    int failed;
+    int failed;             /* out of memory, or a JSON value that cannot be written */
     uint32_t turn;          /* incremented by each header */
+    lf_error json_err;      /* why a JSON value could not be written (code LF_OK: memory) */
+    size_t at;              /* the message being written, for that error */
 } emit;
 
 /* Record bytes text[off, off+n) as a segment, extending a run of text. */
@@ -191,12 +193,16 @@ static void dump(emit *e, const lf_json_text *t, int indent)
     if (e->failed)
         return;
     size_t off = e->s->text.len;
-    lf_error ignored;
-    /* the reader validated the text, so only memory can fail here */
-    if (lf_json_dump(&e->s->text, t->p, t->n, indent, &ignored) != 0)
+    lf_error why = LF_ERROR_INIT;
+    /* the text is valid JSON; what can still fail is memory, or a value
+     * Python could not write either (an integer of over 4300 digits) */
+    if (lf_json_dump(&e->s->text, t->p, t->n, indent, &why) != 0) {
         e->failed = 1;
-    else
+        if (why.code != LF_E_NOMEM)
+            e->json_err = why;
+    } else {
         mark(e, off, e->s->text.len - off, 0);
+    }
 }
 
 static void text_cstr(emit *e, const char *s) { seg(e, s, strlen(s), 0); }
@@ -354,7 +360,7 @@ static int uses_tools(const lf_conversation *conv, size_t n)
 
 lf_code lf_render(const lf_template_opts *o, const lf_conversation *conv, lf_sample *out, size_t *bad, lf_error *err)
 {
-    emit e = {out, 0, LF_ROLE_SYSTEM, 0, 0};
+    emit e = {out, 0, LF_ROLE_SYSTEM, 0, 0, LF_ERROR_INIT, 0};
     lf_sample_reset(out);
     *bad = (size_t)-1;
 
@@ -436,6 +442,7 @@ lf_code lf_render(const lf_template_opts *o, const lf_conversation *conv, lf_sam
     for (; i < n; i++) {
         header(&e, o, m[i].call ? LF_ROLE_ASSISTANT : m[i].role);
         e.train = m[i].role == LF_ROLE_ASSISTANT;
+        e.at = i;
         if (i == n - 1 && !prompt) {
             out->final_body = out->text.len;
             out->final_turn = e.turn;
@@ -457,6 +464,10 @@ lf_code lf_render(const lf_template_opts *o, const lf_conversation *conv, lf_sam
     } else if (o->end_of_text != 0) {
         e.train = 1;
         SPECIAL(&e, EOT_TEXT);
+    }
+    if (e.failed && e.json_err.code != LF_OK) {
+        *bad = e.at;
+        return lf_error_set(err, e.json_err.code, "%s", e.json_err.msg);
     }
     if (e.failed)
         return lf_error_set(err, LF_E_NOMEM, "out of memory");

@@ -18,6 +18,9 @@ typedef struct walker {
     dev_t devs[64];
     ino_t inos[64];
     int depth;
+    int have_out;           /* OUTDIR exists: never walk into it */
+    dev_t out_dev;
+    ino_t out_ino;
 } walker;
 
 static const char *const data_suffixes[] = {".jsonl", ".ndjson", ".json"};
@@ -158,7 +161,8 @@ static lf_code walk_dir(walker *w, const char *dir, const char *rel)
             if (link && (!w->o->follow_symlinks || stat(path, &st) != 0)) {
                 /* skipped: symbolic links are not followed by default */
             } else if (S_ISDIR(st.st_mode)) {
-                rc = walk_dir(w, path, sub);
+                if (!(w->have_out && st.st_dev == w->out_dev && st.st_ino == w->out_ino))
+                    rc = walk_dir(w, path, sub);
             } else if (S_ISREG(st.st_mode)) {
                 lf_codec codec;
                 if (data_stem(names[i], &codec) > 0)
@@ -189,6 +193,12 @@ lf_code lf_plan_build(const lf_walk_opts *o, char *const *inputs, size_t n, lf_p
     w.plan = plan;
     w.err = err;
     lf_code rc = LF_OK;
+    struct stat os;
+    if (o->outdir != NULL && stat(o->outdir, &os) == 0) {
+        w.have_out = 1;
+        w.out_dev = os.st_dev;
+        w.out_ino = os.st_ino;
+    }
     if (n == 0)
         return lf_error_set(err, LF_E_USAGE, "%s needs input files or directories", o->outdir ? "--output-dir" : "-r");
     for (size_t i = 0; i < n && rc == LF_OK; i++) {

@@ -820,7 +820,11 @@ signal_case() {
     begin "SIG$sig while reading a slow pipe, -o"
     rm -f out.jsonl slow
     mkfifo slow
-    "$BIN" -o out.jsonl <slow >out 2>err &
+    # with the signal at its default: a background job of a script starts
+    # with SIGINT ignored, and llamafmt (like cat) keeps an ignored signal ignored
+    "$PY" -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$BIN" -o out.jsonl <slow >out 2>err &
     pid=$!
     exec 7>slow
     printf '%s\n' "$GOOD" >&7
