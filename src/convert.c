@@ -31,6 +31,7 @@
 #include "llamafmt/writer.h"
 #include "llamafmt/codec.h"
 #include "llamafmt/walk.h"
+#include "llamafmt/json.h"
 
 #define BATCH_BYTES ((size_t)1 << 20)
 #define BATCH_ITEMS 8192
@@ -107,6 +108,7 @@ typedef struct worker {
     lf_kept *kept;
     size_t *ends;
     size_t ends_cap;
+    lf_buf scratch;
 } worker;
 
 static int worker_init(worker *w, const lf_config *cfg, const lf_record_opts *rec_opts)
@@ -120,6 +122,7 @@ static int worker_init(worker *w, const lf_config *cfg, const lf_record_opts *re
 
 static void worker_free(worker *w)
 {
+    lf_buf_free(&w->scratch);
     lf_sample_free(&w->sample);
     lf_parser_free(w->parser);
     free(w->kept);
@@ -176,6 +179,19 @@ static lf_code convert_record(worker *w, const lf_rawrec *rec, lf_buf *out, uint
     for (size_t i = 0; rc == LF_OK && i < cfg->n_keep; i++) {
         w->kept[i].key = cfg->keep[i];
         rc = lf_record_raw_value(w->parser, rec, cfg->keep[i], &w->kept[i].json, &w->kept[i].len, e);
+        /* a kept value Python could not write either (an integer of over
+         * 4300 digits) is this record's error, at the value */
+        lf_buf_clear(&w->scratch);
+        if (rc == LF_OK && lf_json_dump(&w->scratch, w->kept[i].json, w->kept[i].len, -1, e) != 0) {
+            rc = e->code;
+            if (lf_code_is_data(rc)) {
+                lf_path kp;
+                memset(&kp, 0, sizeof kp);
+                kp.step[0].key = cfg->keep[i];
+                kp.n = 1;
+                lf_record_locate(rec, &kp, e);
+            }
+        }
     }
     size_t n_ends = 0;
     if (rc == LF_OK) {
@@ -203,6 +219,7 @@ static lf_code convert_record(worker *w, const lf_rawrec *rec, lf_buf *out, uint
         else if (rc == LF_OK)
             (*samples)++;
     }
+    lf_parser_release(w->parser);
     if (rc != LF_OK)
         out->len = mark;                    /* the record is written whole or not at all */
     if (lf_code_is_data(rc)) {

@@ -136,6 +136,14 @@ static int refill(lf_reader *r, int keep)
         r->end -= r->pos;
         r->pos = 0;
     }
+    if (r->cap > 8 * BLOCK && r->end - r->pos < BLOCK && r->pos == 0 && r->end < 2 * BLOCK) {
+        /* a huge record has gone by: give its memory back */
+        char *p = realloc(r->buf, 2 * BLOCK);
+        if (p != NULL) {
+            r->buf = p;
+            r->cap = 2 * BLOCK;
+        }
+    }
     if (r->cap - r->end < BLOCK) {
         size_t cap = r->cap ? r->cap : BLOCK;
         while (cap - r->end < BLOCK)

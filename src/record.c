@@ -1016,14 +1016,18 @@ static lf_code tool_call(ctx *c, const cJSON *node, int bare, const char *base, 
         return nomem(c);
     k = 0;
     cJSON_ArrayForEach(it, args) {
-        for (size_t j = 0; j < k; j++)
-            if (strcmp(names[j], it->string) == 0)
-                return fail_at(c, &ap, LF_E_DUP_KEY, "duplicate key \"%s\" in the tool call's arguments", it->string);
-        names[k] = it->string;
-        strs[k] = cJSON_IsString(it) ? it->valuestring : NULL;
-        all_strings &= strs[k] != NULL;
-        k++;
+        /* a repeated key keeps its first place and takes the last value, as
+         * json.loads builds the dict the template iterates */
+        size_t j = 0;
+        while (j < k && strcmp(names[j], it->string) != 0)
+            j++;
+        names[j] = it->string;
+        strs[j] = cJSON_IsString(it) ? it->valuestring : NULL;
+        if (j == k)
+            k++;
     }
+    for (size_t j = 0; j < k; j++)
+        all_strings &= strs[j] != NULL;
     call->arg_names = names;
     call->arg_strings = all_strings ? strs : NULL;
     call->n_args = k;
@@ -1565,6 +1569,15 @@ lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversatio
     p->conv.shape = shape;
     *conv = &p->conv;
     return LF_OK;
+}
+
+void lf_parser_release(lf_parser *p)
+{
+    cJSON_Delete(p->root);
+    p->root = NULL;
+    free_extra(p);
+    arena_reset(&p->mem);
+    p->n = 0;
 }
 
 lf_code lf_record_raw_value(lf_parser *p, const lf_rawrec *rec, const char *key, const char **text, size_t *len,

@@ -137,6 +137,11 @@ void lf_parser_free(lf_parser *p);
 lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversation **conv,
                         lf_error *err);
 
+/* Release what the last record needed (its tree and derived strings) now
+ * rather than at the next lf_record_parse(): keeps peak memory down when
+ * records are huge.  The last conversation is invalid afterwards. */
+void lf_parser_release(lf_parser *p);
+
 /* Copy the raw JSON text of top-level key `key` of the record last parsed
  * into *text and *len (borrowed from the raw record, so valid only while the
  * caller's lf_rawrec is).  Returns 0, or an error (missing key) with err set. */
