@@ -946,7 +946,19 @@ done:
         }
     }
     /* Samples are committed only after a complete run; the rejects file
-     * also after a data error, since it holds the record that stopped it. */
+     * also after a data error, since it holds the record that stopped it.
+     * The rejects file goes first: if it cannot be written, no output is. */
+    if (r.rej != NULL) {
+        lf_error e2 = LF_ERROR_INIT;
+        if (rc == LF_OK || lf_code_is_data(rc) || (rc == LF_E_IO && open_failed != LF_OK)) {
+            lf_code c2 = lf_out_commit(r.rej, &e2);
+            if (c2 != LF_OK && (rc == LF_OK || lf_code_is_data(rc) || rc == LF_E_IO)) {
+                *err = e2;
+                rc = c2;
+            }
+        }
+        lf_out_abort(r.rej);
+    }
     if (r.out != NULL) {
         /* Standard output keeps the samples before a bad record, as a
          * pipe would have seen them anyway; a file is all or nothing. */
@@ -961,17 +973,6 @@ done:
             }
         }
         lf_out_abort(r.out);
-    }
-    if (r.rej != NULL) {
-        lf_error e2 = LF_ERROR_INIT;
-        if (rc == LF_OK || lf_code_is_data(rc) || (rc == LF_E_IO && open_failed != LF_OK)) {
-            lf_code c2 = lf_out_commit(r.rej, &e2);
-            if (c2 != LF_OK && (rc == LF_OK || lf_code_is_data(rc))) {
-                *err = e2;
-                rc = c2;
-            }
-        }
-        lf_out_abort(r.rej);
     }
     free(tools_text);
     return rc;

@@ -376,6 +376,12 @@ static int next_jsonl(lf_reader *r, lf_rawrec *rec, lf_error *err)
             k++;
         if (k == reclen) {          /* blank line */
             scanned = 0;
+            if (r->stop && *r->stop) {
+                lf_error_at(err, r->name, line, col);
+                lf_error_set(err, LF_E_INTERRUPTED, "interrupted");
+                r->done = 1;
+                return -1;
+            }
             continue;
         }
         if (reclen > r->max)

@@ -876,7 +876,9 @@ static lf_code parse_embedded(ctx *c, const char *s, const lf_path *path, const 
     cJSON *tree = NULL;
     if (rc == LF_OK) {
         tree = cJSON_ParseWithLengthOpts(s, n, &end, 0);
-        if (tree == NULL || raw_ws(s, n, (size_t)(end - s)) != n) {
+        if (tree == NULL)
+            return lf_error_set(c->err, LF_E_NOMEM, "out of memory");
+        if (raw_ws(s, n, (size_t)(end - s)) != n) {
             cJSON_Delete(tree);
             rc = LF_E_JSON;
             at = end ? (size_t)(end - s) : 0;
@@ -1517,8 +1519,9 @@ lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversatio
         const char *end = NULL;
         p->root = cJSON_ParseWithLengthOpts(rec->data, rec->len, &end, 0);
         if (p->root == NULL) {
-            at = end ? (size_t)(end - rec->data) : 0;
-            rc = lf_error_set(err, LF_E_JSON, "cJSON cannot parse it");
+            /* the text is valid JSON within cJSON's nesting limit: only
+             * memory can have failed */
+            return lf_error_set(err, LF_E_NOMEM, "out of memory");
         } else {
             at = raw_ws(rec->data, rec->len, (size_t)(end - rec->data));
             if (at < rec->len)

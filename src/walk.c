@@ -150,7 +150,8 @@ static lf_code walk_dir(walker *w, const char *dir, const char *rel)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n && rc == LF_OK; i++) {
         char *path = join(dir, names[i]);
         char *sub = *rel ? join(rel, names[i]) : strdup(names[i]);
@@ -227,8 +228,10 @@ lf_code lf_plan_build(const lf_walk_opts *o, char *const *inputs, size_t n, lf_p
     lf_job *sorted = malloc((plan->n ? plan->n : 1) * sizeof *sorted);
     if (sorted == NULL)
         return lf_error_set(err, LF_E_NOMEM, "out of memory");
-    memcpy(sorted, plan->jobs, plan->n * sizeof *sorted);
-    qsort(sorted, plan->n, sizeof *sorted, cmp_outputs);
+    if (plan->n > 0)
+        memcpy(sorted, plan->jobs, plan->n * sizeof *sorted);
+    if (plan->n > 1)
+        qsort(sorted, plan->n, sizeof *sorted, cmp_outputs);
     for (size_t i = 1; i < plan->n && rc == LF_OK; i++)
         if (strcmp(sorted[i - 1].output, sorted[i].output) == 0)
             rc = lf_error_set(err, LF_E_USAGE, "%s and %s would both be written to %s", sorted[i - 1].input,
