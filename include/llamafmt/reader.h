@@ -11,7 +11,8 @@
  *   - otherwise, if the first value ends on its first line, JSONL: every
  *     non-blank line is one record (a trailing "\r" is dropped);
  *   - otherwise a stream of (pretty-printed) values, one after another.
- * A UTF-8 byte-order mark at the very start is skipped.
+ * A UTF-8 byte-order mark is skipped at the very start, and in JSONL also at
+ * the start of any line (files joined with cat).
  *
  * Errors and recovery:
  *   - LF_E_TOO_LARGE: a record longer than max_record bytes; it is skipped
