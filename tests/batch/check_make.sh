@@ -15,34 +15,14 @@
 # M > 0 and 2 on a usage error.
 set -u
 
-if [ "$#" -ne 1 ]; then
-    echo "usage: ${0##*/} LLAMAFMT_BIN" >&2
-    exit 2
-fi
-case $1 in
-/*) BIN=$1 ;;
-*) BIN=$PWD/$1 ;;
-esac
-if [ ! -x "$BIN" ]; then
-    echo "${0##*/}: $BIN is not an executable" >&2
-    exit 2
-fi
-if ! command -v make >/dev/null; then
-    echo "${0##*/}: make is required" >&2
-    exit 2
-fi
-if ! PY=$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)' 2>/dev/null) || [ ! -x "$PY" ]; then
-    echo "${0##*/}: python3 is required (set PYTHON to use another interpreter)" >&2
-    exit 2
-fi
-
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib/harness.sh
+. "$HERE/../lib/harness.sh"
+harness_args "$@"
+
 REPO=$(cd "$HERE/../.." && pwd)
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/llamafmt-make.XXXXXX") || exit 2
-trap 'rm -rf "$TMP"' EXIT
-cd "$TMP" || exit 2
-export LC_ALL=C
+harness_tmp make
 unset MAKEFLAGS MFLAGS MAKELEVEL
 
 mkdir examples
@@ -52,30 +32,6 @@ EX=$TMP/examples
 find "$EX/raw" "$EX/raw-bad" -exec touch -d '2 hours ago' {} +
 
 # ------------------------------------------------------------------ harness
-
-passed=0
-failed=0
-case_name=
-case_errs=0
-st=0
-
-begin() {
-    case_name=$1
-    case_errs=0
-}
-
-flunk() {
-    echo "FAIL [$case_name]: $*"
-    case_errs=$((case_errs + 1))
-}
-
-end() {
-    if [ "$case_errs" -eq 0 ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-    fi
-}
 
 show() {
     head -c 800 "$1" | cat -v
@@ -238,5 +194,4 @@ end
 
 # ================================================================= summary
 
-echo "make: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+harness_done make

@@ -25,22 +25,10 @@
 # a usage error.
 set -u
 
-if [ "$#" -ne 1 ]; then
-    echo "usage: ${0##*/} LLAMAFMT_BIN" >&2
-    exit 2
-fi
-case $1 in
-/*) BIN=$1 ;;
-*) BIN=$PWD/$1 ;;
-esac
-if [ ! -x "$BIN" ]; then
-    echo "${0##*/}: $BIN is not an executable" >&2
-    exit 2
-fi
-if ! PY=$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)' 2>/dev/null) || [ ! -x "$PY" ]; then
-    echo "${0##*/}: python3 is required (set PYTHON to use another interpreter)" >&2
-    exit 2
-fi
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib/harness.sh
+. "$HERE/../lib/harness.sh"
+harness_args "$@"
 for tool in gzip zstd cmp find stat; do
     if ! command -v "$tool" >/dev/null; then
         echo "${0##*/}: $tool is required" >&2
@@ -48,81 +36,19 @@ for tool in gzip zstd cmp find stat; do
     fi
 done
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 GEN=$REPO/../shared/bench/gen_data.py
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/llamafmt-batch.XXXXXX") || exit 2
+harness_tmp batch
 bg_pid=
-cleanup() {
+on_cleanup() {
     if [ -n "$bg_pid" ]; then
         kill "$bg_pid" 2>/dev/null
         wait "$bg_pid" 2>/dev/null
     fi
-    rm -rf "$TMP"
 }
-trap cleanup EXIT
-cd "$TMP" || exit 2
-export LC_ALL=C
 
 # ------------------------------------------------------------------ harness
-
-passed=0
-failed=0
-skipped=0
-case_name=
-case_errs=0
-st=0
-
-begin() {
-    case_name=$1
-    case_errs=0
-}
-
-flunk() {
-    echo "FAIL [$case_name]: $*"
-    case_errs=$((case_errs + 1))
-}
-
-end() {
-    if [ "$case_errs" -eq 0 ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-    fi
-}
-
-skip() {
-    echo "skip [$1]: $2"
-    skipped=$((skipped + 1))
-}
-
-# lf ARGS...: run the binary with stdin from /dev/null;
-# stdout -> out, stderr -> err, status -> $st.
-lf() {
-    "$BIN" "$@" </dev/null >out 2>err
-    st=$?
-}
-
-show() {
-    head -c 600 "$1" | cat -v
-}
-
-want_status() {
-    [ "$st" -eq "$1" ] || flunk "exit status $st, want $1; stderr: $(show err)"
-}
-
-want_out_empty() {
-    [ ! -s out ] || flunk "stdout not empty: $(show out)"
-}
-
-want_err_empty() {
-    [ ! -s err ] || flunk "stderr not empty: $(show err)"
-}
-
-want_err_has() {
-    grep -Fq -- "$1" err || flunk "stderr lacks \"$1\": $(show err)"
-}
 
 want_err_match() {
     grep -Eq -- "$1" err || flunk "stderr does not match /$1/: $(show err)"
@@ -813,8 +739,4 @@ end
 
 # ================================================================= summary
 
-if [ "$skipped" -gt 0 ]; then
-    echo "($skipped case(s) skipped)"
-fi
-echo "batch: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+harness_done batch

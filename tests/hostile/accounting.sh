@@ -23,66 +23,16 @@
 # `accounting: N passed, M failed`; exits 1 when M > 0, 2 on a usage error.
 set -u
 
-if [ "$#" -ne 1 ]; then
-    echo "usage: ${0##*/} LLAMAFMT_BIN" >&2
-    exit 2
-fi
-case $1 in
-/*) BIN=$1 ;;
-*) BIN=$PWD/$1 ;;
-esac
-if [ ! -x "$BIN" ]; then
-    echo "${0##*/}: $BIN is not an executable" >&2
-    exit 2
-fi
-if ! PY=$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)' 2>/dev/null) || [ ! -x "$PY" ]; then
-    echo "${0##*/}: python3 is required (set PYTHON to use another interpreter)" >&2
-    exit 2
-fi
-
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib/harness.sh
+. "$HERE/../lib/harness.sh"
+harness_args "$@"
+
 REPO=$(cd "$HERE/../.." && pwd)
 BENCH=$REPO/../shared/bench
 MB=${LLAMAFMT_ACCOUNTING_MB:-50}
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/llamafmt-accounting.XXXXXX") || exit 2
-trap 'rm -rf "$TMP"' EXIT
-cd "$TMP" || exit 2
-export LC_ALL=C
-
-# ------------------------------------------------------------------ harness
-
-passed=0
-failed=0
-case_name=
-case_errs=0
-st=0
-
-begin() {
-    case_name=$1
-    case_errs=0
-}
-
-flunk() {
-    echo "FAIL [$case_name]: $*"
-    case_errs=$((case_errs + 1))
-}
-
-end() {
-    if [ "$case_errs" -eq 0 ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-    fi
-}
-
-show() {
-    head -c 600 "$1" | cat -v
-}
-
-want_status() {
-    [ "$st" -eq "$1" ] || flunk "exit status $st, want $1; stderr: $(show err)"
-}
+harness_tmp accounting
 
 # stat_of KEY: a number from the --stats=json line on stderr
 stat_of() {
@@ -332,5 +282,4 @@ cmp -s r.jsonl r2.jsonl || flunk "rejects differ between two runs"
 end
 
 echo "note: $NONBLANK records, $NBAD rejected, converted in $run_s s"
-echo "accounting: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+harness_done accounting

@@ -20,108 +20,20 @@
 # `faults: N passed, M failed`; exits 1 when M > 0 and 2 on a usage error.
 set -u
 
-if [ "$#" -ne 1 ]; then
-    echo "usage: ${0##*/} LLAMAFMT_BIN" >&2
-    exit 2
-fi
-case $1 in
-/*) BIN=$1 ;;
-*) BIN=$PWD/$1 ;;
-esac
-if [ ! -x "$BIN" ]; then
-    echo "${0##*/}: $BIN is not an executable" >&2
-    exit 2
-fi
-if ! PY=$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)' 2>/dev/null) || [ ! -x "$PY" ]; then
-    echo "${0##*/}: python3 is required (set PYTHON to use another interpreter)" >&2
-    exit 2
-fi
-
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/llamafmt-faults.XXXXXX") || exit 2
+# shellcheck source=SCRIPTDIR/../lib/harness.sh
+. "$HERE/../lib/harness.sh"
+harness_args "$@"
+
+harness_tmp faults
 # background runs still alive (a failed case) are ended by their pid
 bg_pids=()
-cleanup() {
+on_cleanup() {
     local p
     for p in "${bg_pids[@]}"; do
         kill -KILL "$p" 2>/dev/null
     done
     exec 7>&- 2>/dev/null
-    chmod -R u+w "$TMP" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-cd "$TMP" || exit 2
-export LC_ALL=C
-
-# ------------------------------------------------------------------ harness
-
-passed=0
-failed=0
-skipped=0
-case_name=
-case_errs=0
-st=0
-
-begin() {
-    case_name=$1
-    case_errs=0
-}
-
-flunk() {
-    echo "FAIL [$case_name]: $*"
-    case_errs=$((case_errs + 1))
-}
-
-end() {
-    if [ "$case_errs" -eq 0 ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-    fi
-}
-
-skip() {
-    echo "skip [$1]: $2"
-    skipped=$((skipped + 1))
-}
-
-# lf ARGS...: run the binary with stdin from /dev/null;
-# stdout -> out, stderr -> err, status -> $st.
-lf() {
-    "$BIN" "$@" </dev/null >out 2>err
-    st=$?
-}
-
-show() {
-    head -c 600 "$1" | cat -v
-}
-
-want_status() {
-    [ "$st" -eq "$1" ] || flunk "exit status $st, want $1; stderr: $(show err)"
-}
-
-want_out_file() {
-    if ! cmp -s out "$1"; then
-        flunk "stdout differs from the expected output:
---- want: $(show "$1")
---- got:  $(show out)"
-    fi
-}
-
-want_err_empty() {
-    [ ! -s err ] || flunk "stderr not empty: $(show err)"
-}
-
-# want_err_line ERE: stderr is exactly one line, matching ^ERE$
-want_err_line() {
-    local n
-    n=$(wc -l <err)
-    if [ "$n" -ne 1 ]; then
-        flunk "stderr has $n lines, want 1: $(show err)"
-    elif ! grep -Eq "^$1\$" err; then
-        flunk "stderr line does not match ^$1\$: $(show err)"
-    fi
 }
 
 # want_input_err ERE: under --on-error=skip, stderr is one line ^ERE$ for the
@@ -144,17 +56,6 @@ want_input_err() {
 # stat_of KEY: a number from the --stats=json line on stderr
 stat_of() {
     grep -a '^{"files": ' err | tail -n 1 | sed -n "s/.*\"$1\": \([0-9][0-9]*\).*/\1/p"
-}
-
-# want_no_output FILE: neither FILE nor its temporary .FILE.tmp-* exists
-want_no_output() {
-    local dir base
-    dir=$(dirname "$1")
-    base=$(basename "$1")
-    [ ! -e "$1" ] || flunk "$1 exists after a failed run"
-    if compgen -G "$dir/.$base.tmp-*" >/dev/null; then
-        flunk "temporary file left behind: $(cd "$dir" && echo ".$base".tmp-*)"
-    fi
 }
 
 # want_no_temp DIR: no .*.tmp-* file at all in DIR
@@ -193,21 +94,6 @@ has_temp() {
 }
 
 # ---------------------------------------------------------------- inputs
-
-BOS='<|begin_of_text|>'
-EOT='<|eot_id|>'
-EOTX='<|end_of_text|>'
-HS=$'<|start_header_id|>system<|end_header_id|>\n\n'
-HU=$'<|start_header_id|>user<|end_header_id|>\n\n'
-HA=$'<|start_header_id|>assistant<|end_header_id|>\n\n'
-DATEBLK=$'Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n'
-
-jl() {
-    printf '%s\0' "$@" | "$PY" -c '
-import json, sys
-for t in sys.stdin.buffer.read().split(b"\0")[:-1]:
-    sys.stdout.buffer.write((json.dumps({"text": t.decode("utf-8")}, ensure_ascii=False) + "\n").encode("utf-8"))'
-}
 
 GOOD='{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}'
 printf '%s\n' "$GOOD" >good.jsonl
@@ -665,8 +551,4 @@ fi
 
 # ================================================================= summary
 
-if [ "$skipped" -gt 0 ]; then
-    echo "($skipped case(s) skipped)"
-fi
-echo "faults: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+harness_done faults

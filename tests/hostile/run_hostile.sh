@@ -24,117 +24,19 @@
 # `hostile: N passed, M failed`; exits 1 when M > 0 and 2 on a usage error.
 set -u
 
-if [ "$#" -ne 1 ]; then
-    echo "usage: ${0##*/} LLAMAFMT_BIN" >&2
-    exit 2
-fi
-case $1 in
-/*) BIN=$1 ;;
-*) BIN=$PWD/$1 ;;
-esac
-if [ ! -x "$BIN" ]; then
-    echo "${0##*/}: $BIN is not an executable" >&2
-    exit 2
-fi
-if ! PY=$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)' 2>/dev/null) || [ ! -x "$PY" ]; then
-    echo "${0##*/}: python3 is required (set PYTHON to use another interpreter)" >&2
-    exit 2
-fi
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib/harness.sh
+. "$HERE/../lib/harness.sh"
+harness_args "$@"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/llamafmt-hostile.XXXXXX") || exit 2
-trap 'rm -rf "$TMP"' EXIT
-cd "$TMP" || exit 2
-export LC_ALL=C # grep, ${#var} and friends work on bytes
-
-# ------------------------------------------------------------------ harness
-
-passed=0
-failed=0
-skipped=0
-case_name=
-case_errs=0
-st=0
-
-case_t0=0
-
-begin() {
-    case_name=$1
-    case_errs=0
-    case_t0=${EPOCHREALTIME/./}
-}
-
-flunk() {
-    echo "FAIL [$case_name]: $*"
-    case_errs=$((case_errs + 1))
-}
-
-end() {
-    local us=$((${EPOCHREALTIME/./} - case_t0))
-    # slow cases say how long they took
-    if [ "$us" -ge 3000000 ]; then
-        echo "note: [$case_name] took $((us / 1000000)).$((us / 100000 % 10)) s"
-    fi
-    if [ "$case_errs" -eq 0 ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-    fi
-}
-
-skip() {
-    echo "skip [$1]: $2"
-    skipped=$((skipped + 1))
-}
-
-# lf ARGS...: run the binary with stdin from /dev/null;
-# stdout -> out, stderr -> err, status -> $st.
-lf() {
-    "$BIN" "$@" </dev/null >out 2>err
-    st=$?
-}
-
-show() {
-    # a file, shortened, with invisible bytes made visible
-    head -c 600 "$1" | cat -v
-}
-
-want_status() {
-    [ "$st" -eq "$1" ] || flunk "exit status $st, want $1; stderr: $(show err)"
-}
-
-# want_no_crash: the status is not that of a death by signal
-want_no_crash() {
-    [ "$st" -lt 128 ] || flunk "died by signal $((st - 128)); stderr: $(show err)"
-}
-
-want_out_file() {
-    if ! cmp -s out "$1"; then
-        flunk "stdout differs from the expected output:
---- want: $(show "$1")
---- got:  $(show out)"
-    fi
-}
+harness_tmp hostile
+HARNESS_TIMING=1 # slow cases say how long they took
 
 # want_out_prefix FILE: stdout is a prefix of FILE (what a failed run wrote)
 want_out_prefix() {
     local n
     n=$(wc -c <out)
     head -c "$n" "$1" | cmp -s - out || flunk "stdout is not a prefix of the expected output: $(show out)"
-}
-
-want_err_empty() {
-    [ ! -s err ] || flunk "stderr not empty: $(show err)"
-}
-
-# want_err_line ERE: stderr is exactly one line, matching ^ERE$
-want_err_line() {
-    local n
-    n=$(wc -l <err)
-    if [ "$n" -ne 1 ]; then
-        flunk "stderr has $n lines, want 1: $(show err)"
-    elif ! grep -Eq "^$1\$" err; then
-        flunk "stderr line does not match ^$1\$: $(show err)"
-    fi
 }
 
 # stat_of KEY: a number from the --stats=json line on stderr ('' if none)
@@ -229,22 +131,6 @@ EOF
 }
 
 # ------------------------------------------------------- expected samples
-
-BOS='<|begin_of_text|>'
-EOT='<|eot_id|>'
-EOTX='<|end_of_text|>'
-HS=$'<|start_header_id|>system<|end_header_id|>\n\n'
-HU=$'<|start_header_id|>user<|end_header_id|>\n\n'
-HA=$'<|start_header_id|>assistant<|end_header_id|>\n\n'
-DATEBLK=$'Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n'
-
-# jl TEXT...: the JSONL lines {"text": TEXT} as json.dumps(ensure_ascii=False) writes them
-jl() {
-    printf '%s\0' "$@" | "$PY" -c '
-import json, sys
-for t in sys.stdin.buffer.read().split(b"\0")[:-1]:
-    sys.stdout.buffer.write((json.dumps({"text": t.decode("utf-8")}, ensure_ascii=False) + "\n").encode("utf-8"))'
-}
 
 # sample USER ASSISTANT: the default (official, end-of-text) sample text
 sample() {
@@ -814,8 +700,4 @@ end
 
 # ================================================================= summary
 
-if [ "$skipped" -gt 0 ]; then
-    echo "($skipped case(s) skipped)"
-fi
-echo "hostile: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+harness_done hostile

@@ -16,18 +16,10 @@
 # errors); exits 1 when the CLI tests or valgrind failed, 2 on usage errors.
 set -u
 
-if [ "$#" -ne 1 ]; then
-    echo "usage: ${0##*/} LLAMAFMT_BIN" >&2
-    exit 2
-fi
-case $1 in
-/*) BIN=$1 ;;
-*) BIN=$PWD/$1 ;;
-esac
-if [ ! -x "$BIN" ]; then
-    echo "${0##*/}: $BIN is not an executable" >&2
-    exit 2
-fi
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib/harness.sh
+. "$HERE/../lib/harness.sh"
+harness_args "$@"
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "${0##*/}: valgrind is not installed (apt-get install valgrind)" >&2
     exit 2
@@ -37,7 +29,6 @@ if ldd "$BIN" 2>/dev/null | grep -Eq 'lib(asan|tsan|msan)'; then
     exit 2
 fi
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CLI=$HERE/../cli/run_cli_tests.sh
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/llamafmt-valgrind.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT
