@@ -176,13 +176,15 @@ static lf_code convert_record(worker *w, const lf_rawrec *rec, lf_buf *out, uint
     *bad = 0;
     *samples = 0;
     lf_code rc = lf_record_parse(w->parser, rec, &conv, e);
+    /* Kept values are written once, here, in Python's form: a value Python
+     * could not write either (an integer of over 4300 digits) is this
+     * record's error, at the value; the samples then copy the bytes. */
+    lf_buf_clear(&w->scratch);
     for (size_t i = 0; rc == LF_OK && i < cfg->n_keep; i++) {
-        w->kept[i].key = cfg->keep[i];
-        rc = lf_record_raw_value(w->parser, rec, cfg->keep[i], &w->kept[i].json, &w->kept[i].len, e);
-        /* a kept value Python could not write either (an integer of over
-         * 4300 digits) is this record's error, at the value */
-        lf_buf_clear(&w->scratch);
-        if (rc == LF_OK && lf_json_dump(&w->scratch, w->kept[i].json, w->kept[i].len, -1, e) != 0) {
+        const char *raw;
+        size_t raw_len, at = w->scratch.len;
+        rc = lf_record_raw_value(w->parser, rec, cfg->keep[i], &raw, &raw_len, e);
+        if (rc == LF_OK && lf_json_dump(&w->scratch, raw, raw_len, -1, e) != 0) {
             rc = e->code;
             if (lf_code_is_data(rc)) {
                 lf_path kp;
@@ -192,18 +194,22 @@ static lf_code convert_record(worker *w, const lf_rawrec *rec, lf_buf *out, uint
                 lf_record_locate(rec, &kp, e);
             }
         }
+        w->kept[i].key = cfg->keep[i];
+        w->kept[i].len = w->scratch.len - at;   /* pointers are set below: scratch may move */
+        w->kept[i].dumped = 1;
     }
+    for (size_t i = 0, at = 0; rc == LF_OK && i < cfg->n_keep; at += w->kept[i].len, i++)
+        w->kept[i].json = w->scratch.data + at;
     size_t n_ends = 0;
     if (rc == LF_OK) {
-        n_ends = sample_ends(cfg, conv, NULL, 0);
-        if (n_ends > w->ends_cap) {
-            size_t *v = realloc(w->ends, n_ends * sizeof *v);
+        if (conv->n + 1 > w->ends_cap) {        /* at most one sample a message */
+            size_t *v = realloc(w->ends, (conv->n + 1) * sizeof *v);
             if (v == NULL)
                 return lf_error_set(e, LF_E_NOMEM, "out of memory");
             w->ends = v;
-            w->ends_cap = n_ends;
+            w->ends_cap = conv->n + 1;
         }
-        sample_ends(cfg, conv, w->ends, w->ends_cap);
+        n_ends = sample_ends(cfg, conv, w->ends, w->ends_cap);
     }
     int prompt = cfg->tpl.generation_prompt || (conv != NULL && conv->gen_prompt == 1);
     for (size_t k = 0; rc == LF_OK && k < n_ends; k++) {

@@ -1037,6 +1037,20 @@ static lf_code tool_call(ctx *c, const cJSON *node, int bare, const char *base, 
     return LF_OK;
 }
 
+/* The record's optional top-level "system" string (ShareGPT, Alpaca and
+ * the flat shape have one), pushed as the first message. */
+static lf_code record_system(ctx *c, const cJSON *root)
+{
+    lf_path base = path0();
+    const char *sys = NULL;
+    size_t n = 0;
+    lf_code rc = opt_string(c, root, &base, "system", &sys, &n);
+    if (rc != LF_OK || sys == NULL)
+        return rc;
+    lf_path sp = path_key(base, "system");
+    return push(c, LF_ROLE_SYSTEM, sys, n, &sp);
+}
+
 /* messages / sharegpt: a list of {role, content} objects. */
 static lf_code parse_list(ctx *c, const cJSON *root, lf_shape shape, const char *list_key,
                           const char *role_key, const char *content_key)
@@ -1052,18 +1066,8 @@ static lf_code parse_list(ctx *c, const cJSON *root, lf_shape shape, const char 
         return fail_at(c, &base, LF_E_SHAPE, "missing key \"%s\"", list_key);
     if (!cJSON_IsArray(list))
         return fail_at(c, &lp, LF_E_TYPE, "expected an array of messages, found %s", type_name(list));
-    if (shape == LF_SHAPE_SHAREGPT) {
-        const char *sys;
-        size_t sn;
-        rc = opt_string(c, root, &base, "system", &sys, &sn);
-        if (rc != LF_OK)
-            return rc;
-        if (sys != NULL) {
-            lf_path sp = path_key(base, "system");
-            if ((rc = push(c, LF_ROLE_SYSTEM, sys, sn, &sp)) != LF_OK)
-                return rc;
-        }
-    }
+    if (shape == LF_SHAPE_SHAREGPT && (rc = record_system(c, root)) != LF_OK)
+        return rc;
     const cJSON *msg;
     int64_t i = 0;
     cJSON_ArrayForEach(msg, list) {
@@ -1147,19 +1151,14 @@ static lf_code parse_list(ctx *c, const cJSON *root, lf_shape shape, const char 
 static lf_code parse_alpaca(ctx *c, const cJSON *root)
 {
     lf_path base = path0();
-    const char *ins = NULL, *inp = NULL, *out = NULL, *sys = NULL;
-    size_t ni = 0, np = 0, no = 0, ns = 0;
+    const char *ins = NULL, *inp = NULL, *out = NULL;
+    size_t ni = 0, np = 0, no = 0;
     lf_code rc;
     if ((rc = req_string(c, root, &base, "instruction", &ins, &ni)) != LF_OK ||
         (rc = opt_string(c, root, &base, "input", &inp, &np)) != LF_OK ||
         (rc = req_string(c, root, &base, "output", &out, &no)) != LF_OK ||
-        (rc = opt_string(c, root, &base, "system", &sys, &ns)) != LF_OK)
+        (rc = record_system(c, root)) != LF_OK)
         return rc;
-    if (sys != NULL) {
-        lf_path sp = path_key(base, "system");
-        if ((rc = push(c, LF_ROLE_SYSTEM, sys, ns, &sp)) != LF_OK)
-            return rc;
-    }
     const cJSON *hist;
     if ((rc = get(c, root, &base, "history", &hist)) != LF_OK)
         return rc;
@@ -1206,16 +1205,13 @@ static lf_code parse_alpaca(ctx *c, const cJSON *root)
 static lf_code parse_flat(ctx *c, const cJSON *root)
 {
     lf_path base = path0();
-    const char *sys = NULL, *user = NULL, *asst = NULL;
-    size_t ns = 0, nu = 0, na = 0;
+    const char *user = NULL, *asst = NULL;
+    size_t nu = 0, na = 0;
     lf_code rc;
-    if ((rc = opt_string(c, root, &base, "system", &sys, &ns)) != LF_OK ||
-        (rc = req_string(c, root, &base, "user", &user, &nu)) != LF_OK ||
+    if ((rc = record_system(c, root)) != LF_OK || (rc = req_string(c, root, &base, "user", &user, &nu)) != LF_OK ||
         (rc = req_string(c, root, &base, "assistant", &asst, &na)) != LF_OK)
         return rc;
-    lf_path sp = path_key(base, "system"), up = path_key(base, "user"), ap = path_key(base, "assistant");
-    if (sys != NULL && (rc = push(c, LF_ROLE_SYSTEM, sys, ns, &sp)) != LF_OK)
-        return rc;
+    lf_path up = path_key(base, "user"), ap = path_key(base, "assistant");
     if ((rc = push(c, LF_ROLE_USER, user, nu, &up)) != LF_OK)
         return rc;
     return push(c, LF_ROLE_ASSISTANT, asst, na, &ap);

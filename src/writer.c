@@ -256,8 +256,9 @@ static lf_code open_record(lf_buf *b, const lf_kept *kept, size_t n_kept, lf_err
     for (size_t i = 0; i < n_kept; i++) {
         if (lf_json_put_string(b, kept[i].key, strlen(kept[i].key)) != 0 || lf_buf_append(b, ": ", 2) != 0)
             return nomem(err);
-        if (lf_json_dump(b, kept[i].json, kept[i].len, -1, err) != 0)
-            return err->code;
+        if (kept[i].dumped ? lf_buf_append(b, kept[i].json, kept[i].len) != 0
+                           : lf_json_dump(b, kept[i].json, kept[i].len, -1, err) != 0)
+            return kept[i].dumped ? nomem(err) : err->code;
         if (lf_buf_append(b, ", ", 2) != 0)
             return nomem(err);
     }

@@ -789,11 +789,11 @@ START_TEST(test_sample_jsonl_kept_id)
     lf_sample s;
     memset(&s, 0, sizeof s);
     sample_set(&s, S("hi"));
-    lf_kept kept[] = {{"id", "7", 1}};
+    lf_kept kept[] = {{"id", "7", 1, 0}};
     ck_assert_int_eq(lf_write_sample(k.o, &JSONL, &s, kept, 1, &k.err), LF_OK);
     /* a value given with surrounding whitespace and not NUL-terminated */
     static const char raw[] = " \"conv-1\" ,junk";
-    lf_kept kept2[] = {{"id", raw, 10}};
+    lf_kept kept2[] = {{"id", raw, 10, 0}};
     ck_assert_int_eq(lf_write_sample(k.o, &JSONL, &s, kept2, 1, &k.err), LF_OK);
     size_t n;
     char *data = sink_finish(&k, &n);
@@ -809,10 +809,10 @@ START_TEST(test_sample_jsonl_kept_reserialised)
     static const char meta[] =
         "{ \"b\" : [1E2, -0, 1e-5, 12345678901234567890123, true, null, \"\\u00e9\\ud83d\\ude00\\/\"], \"a\":{} }";
     lf_kept kept[] = {
-        {"meta", meta, sizeof meta - 1},
-        {"출처", "\"위키\"", sizeof "\"위키\"" - 1},
-        {"n", "-0.0", 4},
-        {"a", "{\"a\":1.50}", 10},
+        {"meta", meta, sizeof meta - 1, 0},
+        {"출처", "\"위키\"", sizeof "\"위키\"" - 1, 0},
+        {"n", "-0.0", 4, 0},
+        {"a", "{\"a\":1.50}", 10, 0},
     };
     static const char want[] =
         "{\"meta\": {\"b\": [100.0, 0, 1e-05, 12345678901234567890123, true, null, \"\xc3\xa9\xf0\x9f\x98\x80/\"], "
@@ -841,7 +841,7 @@ START_TEST(test_sample_jsonl_kept_bad_value)
     memset(&s, 0, sizeof s);
     sample_set(&s, S("one"));
     ck_assert_int_eq(lf_write_sample(k.o, &JSONL, &s, NULL, 0, &k.err), LF_OK);
-    lf_kept bad[] = {{"id", "7", 1}, {"x", "{\"a\":", 5}};
+    lf_kept bad[] = {{"id", "7", 1, 0}, {"x", "{\"a\":", 5, 0}};
     sample_set(&s, S("two"));
     lf_error err;
     lf_error_clear(&err);

@@ -69,6 +69,7 @@ typedef struct lf_kept {
     const char *key;
     const char *json;
     size_t len;
+    int dumped;             /* json is already as json.dumps writes it: copied as is */
 } lf_kept;
 
 typedef struct lf_writer_opts {
