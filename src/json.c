@@ -682,11 +682,9 @@ static int dedupe_object(jctx *c, size_t obj)
 }
 
 /* Parse the key string and the ':' of an object member at c->pos. */
-static int parse_key(jctx *c)
+/* A string node for the literal at c->pos. */
+static int string_node(jctx *c)
 {
-    skip_ws(c);
-    if (c->pos >= c->n || c->text[c->pos] != '"')
-        return fail_at(c, c->pos, "expecting property name enclosed in double quotes");
     size_t idx;
     if (new_node(c, JT_STRING, c->pos, &idx) != 0)
         return -1;
@@ -695,6 +693,16 @@ static int parse_key(jctx *c)
         return -1;
     c->nodes[idx].flags = fl;
     c->nodes[idx].end = c->pos;
+    return 0;
+}
+
+static int parse_key(jctx *c)
+{
+    skip_ws(c);
+    if (c->pos >= c->n || c->text[c->pos] != '"')
+        return fail_at(c, c->pos, "expecting property name enclosed in double quotes");
+    if (string_node(c) != 0)
+        return -1;
     skip_ws(c);
     if (c->pos >= c->n || c->text[c->pos] != ':')
         return fail_at(c, c->pos, "expecting ':' delimiter");
@@ -748,13 +756,8 @@ static int parse_document(jctx *c)
                 continue;
             }
         } else if (ch == '"') {
-            if (new_node(c, JT_STRING, c->pos, &idx) != 0)
+            if (string_node(c) != 0)
                 return -1;
-            unsigned char fl = 0;
-            if (parse_string(c, &fl) != 0)
-                return -1;
-            c->nodes[idx].flags = fl;
-            c->nodes[idx].end = c->pos;
         } else if (ch == '-' || is_digit(ch)) {
             if (parse_number(c, &idx) != 0)
                 return -1;
