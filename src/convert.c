@@ -32,6 +32,8 @@
 #include "llamafmt/codec.h"
 #include "llamafmt/walk.h"
 #include "llamafmt/json.h"
+#include "llamafmt/lint.h"
+#include "hash.h"
 
 #define BATCH_BYTES ((size_t)1 << 20)
 #define BATCH_ITEMS 8192
@@ -45,6 +47,9 @@ typedef struct item {
     size_t out_end;             /* end of this record's output in batch->out */
     uint64_t in_end;            /* input bytes consumed up to the end of this record */
     uint32_t samples;
+    size_t cut0;                /* its samples end at batch->cuts[cut0 .. cut0 + samples) */
+    uint64_t hash[2];           /* of the conversation normalised to messages (when needed) */
+    uint8_t shape;
     lf_error err;               /* code != LF_OK: the record is rejected */
 } item;
 
@@ -54,6 +59,9 @@ typedef struct batch {
     item *items;
     size_t n, cap;
     lf_buf out;
+    size_t *cuts;               /* where each sample ends in out */
+    size_t ncuts, capcuts;
+    uint64_t warnings[LF_W_COUNT]; /* --check: warnings found by the worker */
     lf_error sys;               /* code != LF_OK: a system error while processing */
     int done;                   /* processed (under the pool's mutex) */
     struct batch *next;         /* in the work queue */
@@ -65,6 +73,8 @@ static void batch_reset(batch *b, const char *file)
     lf_buf_clear(&b->raw);
     lf_buf_clear(&b->out);
     b->n = 0;
+    b->ncuts = 0;
+    memset(b->warnings, 0, sizeof b->warnings);
     lf_error_clear(&b->sys);
     b->done = 0;
     b->next = NULL;
@@ -75,6 +85,22 @@ static void batch_free(batch *b)
     lf_buf_free(&b->raw);
     lf_buf_free(&b->out);
     free(b->items);
+    free(b->cuts);
+}
+
+/* Remember that a sample ends at the current end of b->out.  0 or -1. */
+static int batch_cut(batch *b)
+{
+    if (b->ncuts == b->capcuts) {
+        size_t cap = b->capcuts ? b->capcuts * 2 : 256;
+        size_t *v = realloc(b->cuts, cap * sizeof *v);
+        if (v == NULL)
+            return -1;
+        b->cuts = v;
+        b->capcuts = cap;
+    }
+    b->cuts[b->ncuts++] = b->out.len;
+    return 0;
 }
 
 static item *batch_add(batch *b)
@@ -109,6 +135,10 @@ typedef struct worker {
     size_t *ends;
     size_t ends_cap;
     lf_buf scratch;
+    lf_buf norm;                /* the conversation as messages, for its hash */
+    lf_buf quiet;               /* --check -q: warnings counted, not shown */
+    lf_diag_fmt diag;
+    lf_lint_opts lint;
 } worker;
 
 static int worker_init(worker *w, const lf_config *cfg, const lf_record_opts *rec_opts)
@@ -117,12 +147,20 @@ static int worker_init(worker *w, const lf_config *cfg, const lf_record_opts *re
     w->cfg = cfg;
     w->parser = lf_parser_new(rec_opts);
     w->kept = calloc(cfg->n_keep ? cfg->n_keep : 1, sizeof *w->kept);
+    w->diag.json = cfg->stats == LF_STATS_JSON;
+    w->diag.color = cfg->color == 1;
+    w->lint.tpl = &cfg->tpl;
+    w->lint.rec = rec_opts;
+    w->lint.keep = (const char *const *)cfg->keep;
+    w->lint.n_keep = cfg->n_keep;
     return w->parser != NULL && w->kept != NULL ? 0 : -1;
 }
 
 static void worker_free(worker *w)
 {
     lf_buf_free(&w->scratch);
+    lf_buf_free(&w->norm);
+    lf_buf_free(&w->quiet);
     lf_sample_free(&w->sample);
     lf_parser_free(w->parser);
     free(w->kept);
@@ -165,16 +203,26 @@ static size_t sample_ends(const lf_config *cfg, const lf_conversation *conv, siz
     return 1;
 }
 
-/* Parse, render and format one record into out: all of its samples or none.
+/* Does the run need each record's conversation hash? */
+static int needs_hash(const lf_config *cfg)
+{
+    return cfg->dedup || cfg->n_splits > 0 || cfg->mode == LF_MODE_CHECK;
+}
+
+/* Parse, render and format one record into b->out: all of its samples or
+ * none, each sample's end in b->cuts.  With --check, its warnings instead.
  * A data error is left in *e with LF_OK returned and *bad set; a system
  * error is returned. */
-static lf_code convert_record(worker *w, const lf_rawrec *rec, lf_buf *out, uint32_t *samples, lf_error *e, int *bad)
+static lf_code convert_record(worker *w, batch *b, item *it, const lf_rawrec *rec, lf_error *e, int *bad)
 {
     const lf_config *cfg = w->cfg;
     const lf_conversation *conv = NULL;
+    lf_buf *out = &b->out;
     size_t mark = out->len;
+    int check = cfg->mode == LF_MODE_CHECK;
     *bad = 0;
-    *samples = 0;
+    it->samples = 0;
+    it->cut0 = b->ncuts;
     lf_code rc = lf_record_parse(w->parser, rec, &conv, e);
     /* Kept values are written once, here, in Python's form: a value Python
      * could not write either (an integer of over 4300 digits) is this
@@ -201,6 +249,7 @@ static lf_code convert_record(worker *w, const lf_rawrec *rec, lf_buf *out, uint
     for (size_t i = 0, at = 0; rc == LF_OK && i < cfg->n_keep; at += w->kept[i].len, i++)
         w->kept[i].json = w->scratch.data + at;
     size_t n_ends = 0;
+    int prompt = cfg->tpl.generation_prompt || (conv != NULL && conv->gen_prompt == 1);
     if (rc == LF_OK) {
         if (conv->n + 1 > w->ends_cap) {        /* at most one sample a message */
             size_t *v = realloc(w->ends, (conv->n + 1) * sizeof *v);
@@ -210,27 +259,45 @@ static lf_code convert_record(worker *w, const lf_rawrec *rec, lf_buf *out, uint
             w->ends_cap = conv->n + 1;
         }
         n_ends = sample_ends(cfg, conv, w->ends, w->ends_cap);
+        it->shape = (uint8_t)conv->shape;
+        if (needs_hash(cfg)) {
+            /* the conversation as messages: the same for every shape */
+            lf_buf_clear(&w->norm);
+            rc = lf_format_messages(&w->norm, conv, conv->n, prompt, NULL, 0, e);
+            if (rc == LF_OK)
+                lf_hash128(w->norm.data, w->norm.len, 0, it->hash);
+        }
     }
-    int prompt = cfg->tpl.generation_prompt || (conv != NULL && conv->gen_prompt == 1);
     for (size_t k = 0; rc == LF_OK && k < n_ends; k++) {
         rc = render_prefix(w, rec, conv, w->ends[k], e);
-        if (rc != LF_OK)
-            break;
+        if (rc != LF_OK || check)
+            continue;
         if (cfg->wr.format == LF_FORMAT_MESSAGES)
             rc = lf_format_messages(out, conv, w->ends[k], prompt, w->kept, cfg->n_keep, e);
         else
             rc = lf_format_sample(out, &cfg->wr, &w->sample, w->kept, cfg->n_keep, e);
         if (lf_code_is_data(rc))            /* a kept value that cannot be written */
             lf_error_at(e, rec->file, rec->line, rec->column);
+        else if (rc == LF_OK && batch_cut(b) != 0)
+            rc = lf_error_set(e, LF_E_NOMEM, "out of memory");
         else if (rc == LF_OK)
-            (*samples)++;
+            it->samples++;
+    }
+    if (rc == LF_OK && check) {
+        lf_buf *dst = cfg->quiet ? &w->quiet : out;
+        lf_buf_clear(&w->quiet);
+        rc = lf_lint_record(&w->lint, w->parser, rec, conv, &w->diag, dst, b->warnings, e);
     }
     lf_parser_release(w->parser);
-    if (rc != LF_OK)
+    if (rc != LF_OK) {
         out->len = mark;                    /* the record is written whole or not at all */
+        b->ncuts = it->cut0;
+        it->samples = 0;
+    }
     if (lf_code_is_data(rc)) {
         *bad = 1;
-        *samples = 0;
+        if (check && lf_diag_format(out, &w->diag, 1, lf_code_name(e->code), e) != 0)
+            return lf_error_set(e, LF_E_NOMEM, "out of memory");
         return LF_OK;
     }
     return rc;
@@ -240,12 +307,13 @@ static void process_batch(worker *w, batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         item *it = &b->items[i];
+        it->cut0 = b->ncuts;
         if (it->err.code == LF_OK) {
             lf_rawrec rec = item_rec(b, it);
             int bad = 0;
             lf_error e = LF_ERROR_INIT;
             lf_error_clear(&e);
-            lf_code rc = convert_record(w, &rec, &b->out, &it->samples, &e, &bad);
+            lf_code rc = convert_record(w, b, it, &rec, &e, &bad);
             if (rc != LF_OK) {
                 b->sys = e;
                 b->sys.code = rc;
@@ -254,6 +322,11 @@ static void process_batch(worker *w, batch *b)
             }
             if (bad)
                 it->err = e;
+        } else if (w->cfg->mode == LF_MODE_CHECK &&
+                   lf_diag_format(&b->out, &w->diag, 1, lf_code_name(it->err.code), &it->err) != 0) {
+            lf_error_set(&b->sys, LF_E_NOMEM, "out of memory");
+            b->n = i;
+            return;
         }
         it->out_end = b->out.len;
     }
@@ -354,6 +427,128 @@ static lf_code check_not_input(const lf_config *cfg, const char *out, lf_error *
 }
 
 
+/* ---- conversations seen (--dedup, --check) --------------------------------------- */
+
+/* An open-addressing set of 128-bit hashes; with --check also where each
+ * was first seen.  About 16 (24) bytes per distinct conversation at most
+ * 2/3 full: the one structure that grows with the input, by design. */
+typedef struct seen_pos {
+    const char *file;
+    uint64_t line;
+} seen_pos;
+
+typedef struct seen_set {
+    uint64_t (*h)[2];
+    seen_pos *pos;              /* NULL unless positions are kept */
+    size_t cap, n;
+    int keep_pos;
+} seen_set;
+
+static void seen_free(seen_set *s)
+{
+    free(s->h);
+    free(s->pos);
+    memset(s, 0, sizeof *s);
+}
+
+static int seen_grow(seen_set *s)
+{
+    size_t cap = s->cap ? s->cap * 2 : 4096;
+    uint64_t(*h)[2] = calloc(cap, sizeof *h);
+    seen_pos *pos = s->keep_pos ? calloc(cap, sizeof *pos) : NULL;
+    if (h == NULL || (s->keep_pos && pos == NULL)) {
+        free(h);
+        free(pos);
+        return -1;
+    }
+    for (size_t i = 0; i < s->cap; i++) {
+        if (s->h[i][0] == 0 && s->h[i][1] == 0)
+            continue;
+        size_t j = (size_t)s->h[i][0] & (cap - 1);
+        while (h[j][0] != 0 || h[j][1] != 0)
+            j = (j + 1) & (cap - 1);
+        h[j][0] = s->h[i][0];
+        h[j][1] = s->h[i][1];
+        if (pos)
+            pos[j] = s->pos[i];
+    }
+    free(s->h);
+    free(s->pos);
+    s->h = h;
+    s->pos = pos;
+    s->cap = cap;
+    return 0;
+}
+
+/* Insert hash; returns 1 when it was there (*first: where), 0 when new,
+ * -1 on ENOMEM. */
+static int seen_add(seen_set *s, const uint64_t hash[2], const char *file, uint64_t line, seen_pos *first)
+{
+    uint64_t h0 = hash[0], h1 = hash[1];
+    if (h0 == 0 && h1 == 0)
+        h1 = 1;                             /* (0, 0) marks an empty slot */
+    if ((s->n + 1) * 3 > s->cap * 2 && seen_grow(s) != 0)
+        return -1;
+    size_t j = (size_t)h0 & (s->cap - 1);
+    while (s->h[j][0] != 0 || s->h[j][1] != 0) {
+        if (s->h[j][0] == h0 && s->h[j][1] == h1) {
+            if (first && s->pos)
+                *first = s->pos[j];
+            return 1;
+        }
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->h[j][0] = h0;
+    s->h[j][1] = h1;
+    if (s->pos)
+        s->pos[j] = (seen_pos){file, line};
+    s->n++;
+    return 0;
+}
+
+/* ---- the shuffle buffer (--shuffle) ---------------------------------------------- */
+
+/* A buffer of up to `cap` samples: once full, each new sample takes the
+ * place of a random one, which is written out; at the end the rest is
+ * written in random order.  Deterministic for a seed. */
+typedef struct shuffled {
+    lf_buf bytes;
+    uint8_t split;
+} shuffled;
+
+typedef struct shuffler {
+    shuffled *v;
+    size_t n, cap;
+    uint64_t rng;
+} shuffler;
+
+/* splitmix64 */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n). */
+static size_t random_below(uint64_t *state, size_t n)
+{
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n, x;
+    do
+        x = next_random(state);
+    while (x >= limit);
+    return (size_t)(x % n);
+}
+
+static void shuffler_free(shuffler *s)
+{
+    for (size_t i = 0; i < s->cap; i++)
+        lf_buf_free(&s->v[i].bytes);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
 /* ---- the run: reading, ordering, emitting ---------------------------------------- */
 
 typedef struct run {
@@ -373,6 +568,14 @@ typedef struct run {
     uint64_t bytes_before;      /* input bytes (as stored) of the files already done */
     const char *tools_text;     /* --tools, for --update's stamp */
     size_t tools_len;
+    /* per-record routing (--dedup, --split, --shuffle, --check) */
+    int each;                   /* emit record by record */
+    lf_out *sinks[LF_MAX_SPLITS]; /* one per split; [0] is `out` without --split */
+    seen_set seen;
+    shuffler shuf;
+    const char *file_shapes_of; /* --check: the file whose shapes are in `shapes` */
+    unsigned shapes;            /* bit per lf_shape seen in it */
+    lf_shape first_shape;
 } run;
 
 static int stopped(const run *r) { return r->hooks && r->hooks->stop && *r->hooks->stop; }
@@ -409,10 +612,174 @@ static lf_code reject(run *r, const lf_rawrec *rec, const lf_error *e, lf_error 
     return LF_OK;
 }
 
+/* Hand one sample to split k's sink, through the shuffle buffer. */
+static lf_code put_sample(run *r, unsigned k, const char *p, size_t n, lf_error *err)
+{
+    shuffler *s = &r->shuf;
+    if (s->cap == 0)
+        return lf_out_append(r->sinks[k], p, n, err);
+    shuffled *slot;
+    if (s->n < s->cap) {
+        slot = &s->v[s->n++];
+    } else {
+        slot = &s->v[random_below(&s->rng, s->cap)];
+        lf_code rc = lf_out_append(r->sinks[slot->split], slot->bytes.data, slot->bytes.len, err);
+        if (rc != LF_OK)
+            return rc;
+    }
+    lf_buf_clear(&slot->bytes);
+    if (lf_buf_append(&slot->bytes, p, n) != 0)
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    slot->split = (uint8_t)k;
+    return LF_OK;
+}
+
+/* Write what the shuffle buffer holds, in random order (Fisher-Yates). */
+static lf_code flush_shuffled(run *r, lf_error *err)
+{
+    shuffler *s = &r->shuf;
+    for (size_t i = s->n; i > 1; i--) {
+        size_t j = random_below(&s->rng, i);
+        shuffled t = s->v[i - 1];
+        s->v[i - 1] = s->v[j];
+        s->v[j] = t;
+    }
+    lf_code rc = LF_OK;
+    for (size_t i = 0; i < s->n && rc == LF_OK; i++)
+        rc = lf_out_append(r->sinks[s->v[i].split], s->v[i].bytes.data, s->v[i].bytes.len, err);
+    s->n = 0;
+    return rc;
+}
+
+/* The split a conversation belongs to: by its hash and the seed only, so
+ * adding or reordering records moves no other record. */
+static unsigned split_of(const lf_config *cfg, const uint64_t hash[2])
+{
+    if (cfg->n_splits == 0)
+        return 0;
+    uint64_t h = lf_fmix64(hash[0] ^ lf_fmix64(cfg->seed + 0x9e3779b97f4a7c15ULL));
+    unsigned k = 0;
+    while (k + 1 < cfg->n_splits && h >= cfg->splits[k].upto)
+        k++;
+    return k;
+}
+
+/* --check: the warnings only the sequence of records shows. */
+static lf_code check_sequence(run *r, const batch *b, const item *it, lf_error *err)
+{
+    const lf_config *cfg = r->cfg;
+    lf_diag_fmt f = {cfg->stats == LF_STATS_JSON, cfg->color == 1};
+    lf_error e = LF_ERROR_INIT;
+    lf_error_at(&e, b->file, it->line, it->column);
+    lf_buf line = LF_BUF_INIT;
+    int rc = 0;
+    seen_pos first = {NULL, 0};
+    int dup = seen_add(&r->seen, it->hash, b->file, it->line, &first);
+    if (dup < 0)
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    if (dup) {
+        lf_error_set(&e, LF_OK, "the same conversation as %s:%llu", first.file ? first.file : "?",
+                     (unsigned long long)first.line);
+        r->st->warnings_by[LF_W_DUPLICATE]++;
+        if (!cfg->quiet)
+            rc |= lf_diag_format(&line, &f, 0, lf_warning_name(LF_W_DUPLICATE), &e);
+    }
+    if (r->file_shapes_of != b->file) {
+        r->file_shapes_of = b->file;
+        r->shapes = 1u << it->shape;
+        r->first_shape = (lf_shape)it->shape;
+    } else if (!(r->shapes & (1u << it->shape))) {
+        r->shapes |= 1u << it->shape;
+        lf_error_set(&e, LF_OK, "a %s record in a file that started with %s records", lf_shape_name((lf_shape)it->shape),
+                     lf_shape_name(r->first_shape));
+        r->st->warnings_by[LF_W_MIXED_SHAPES]++;
+        if (!cfg->quiet)
+            rc |= lf_diag_format(&line, &f, 0, lf_warning_name(LF_W_MIXED_SHAPES), &e);
+    }
+    lf_code c = LF_OK;
+    if (rc != 0)
+        c = lf_error_set(err, LF_E_NOMEM, "out of memory");
+    else if (line.len > 0)
+        c = lf_out_append(r->out, line.data, line.len, err);
+    lf_buf_free(&line);
+    return c;
+}
+
+/* Emit a processed batch record by record: --check's diagnostics, or each
+ * record's samples through --dedup, --split and --shuffle. */
+static lf_code emit_each(run *r, batch *b, lf_error *err)
+{
+    const lf_config *cfg = r->cfg;
+    lf_stats *st = r->st;
+    int check = cfg->mode == LF_MODE_CHECK;
+    lf_code rc = LF_OK;
+    for (int w = 0; w < LF_W_COUNT; w++)
+        st->warnings_by[w] += b->warnings[w];
+    for (size_t i = 0; i < b->n && rc == LF_OK; i++) {
+        item *it = &b->items[i];
+        size_t start = i > 0 ? b->items[i - 1].out_end : 0;
+        r->file_bytes = it->in_end;
+        if (check) {
+            /* the worker wrote this record's diagnostics */
+            if (it->out_end > start && (rc = lf_out_append(r->out, b->out.data + start, it->out_end - start, err)) != LF_OK)
+                break;
+            if (it->err.code != LF_OK) {
+                lf_rawrec rec = item_rec(b, it);
+                st->records_read++;
+                st->rejected++;
+                st->rejected_by[it->err.code]++;
+                if (st->rejected == 1)
+                    st->first_reject = it->err;
+                if (r->rej != NULL)
+                    rc = lf_write_reject(r->rej, &it->err, &rec, err);
+                continue;
+            }
+            st->records_read++;
+            st->records_converted++;
+            rc = check_sequence(r, b, it, err);
+            continue;
+        }
+        if (it->err.code != LF_OK) {
+            lf_rawrec rec = item_rec(b, it);
+            rc = reject(r, &rec, &it->err, err);
+            continue;
+        }
+        st->records_read++;
+        if (cfg->dedup) {
+            int dup = seen_add(&r->seen, it->hash, NULL, 0, NULL);
+            if (dup < 0)
+                return lf_error_set(err, LF_E_NOMEM, "out of memory");
+            if (dup) {
+                st->duplicates++;
+                continue;
+            }
+        }
+        st->records_converted++;
+        unsigned k = split_of(cfg, it->hash);
+        size_t from = start;
+        for (uint32_t s = 0; s < it->samples && rc == LF_OK; s++) {
+            size_t to = b->cuts[it->cut0 + s];
+            rc = put_sample(r, k, b->out.data + from, to - from, err);
+            from = to;
+        }
+        st->samples_written += it->samples;
+        st->split_samples[k] += it->samples;
+    }
+    if (rc != LF_OK)
+        return rc;
+    if (b->sys.code != LF_OK) {
+        *err = b->sys;
+        return b->sys.code;
+    }
+    return LF_OK;
+}
+
 /* Emit a processed batch: output up to the first record that stops the run,
  * rejections and statistics in order. */
 static lf_code emit(run *r, batch *b, lf_error *err)
 {
+    if (r->each)
+        return emit_each(r, b, err);
     size_t written = 0;
     lf_code rc = LF_OK;
     for (size_t i = 0; i < b->n && rc == LF_OK; i++) {
@@ -688,14 +1055,142 @@ static void run_stop(run *r)
     free(r->args);
 }
 
-/* Is job's output newer than its input? */
-static int up_to_date(const lf_job *job)
+
+char *lf_split_path(const char *path, const char *outdir, const char *name)
+{
+    size_t nl = strlen(name), pl = strlen(path);
+    char *out = malloc(pl + nl + 3);
+    if (out == NULL)
+        return NULL;
+    if (outdir != NULL) {
+        size_t k = strlen(outdir);
+        size_t skip = k + (k > 0 && outdir[k - 1] != '/' ? 1 : 0);
+        if (skip > pl)
+            skip = pl;
+        memcpy(out, path, skip);
+        memcpy(out + skip, name, nl);
+        out[skip + nl] = '/';
+        strcpy(out + skip + nl + 1, path + skip);
+        return out;
+    }
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *end = path + pl;
+    lf_codec codec = lf_codec_of_path(path);
+    if (codec != LF_CODEC_NONE)
+        end -= strlen(lf_codec_suffix(codec));
+    const char *dot = end;
+    for (const char *c = end; c > base + 1; c--)
+        if (c[-1] == '.') {
+            dot = c - 1;
+            break;
+        }
+    size_t head = (size_t)(dot - path);
+    memcpy(out, path, head);
+    out[head] = '.';
+    memcpy(out + head + 1, name, nl);
+    strcpy(out + head + 1 + nl, dot);
+    return out;
+}
+
+/* Open the outputs of `path` (NULL: standard output): one, or one per
+ * split (created with their directories under -O). */
+static lf_code open_outputs(run *r, const char *path, const char *outdir, lf_codec codec, lf_error *err)
+{
+    const lf_config *cfg = r->cfg;
+    const volatile sig_atomic_t *stop = r->hooks ? r->hooks->stop : NULL;
+    if (cfg->n_splits == 0) {
+        if ((r->out = lf_out_open(path, stop, err)) == NULL)
+            return err->code;
+        r->sinks[0] = r->out;
+        if (path != NULL && lf_out_set_codec(r->out, codec) != 0)
+            return lf_error_set(err, LF_E_NOMEM, "out of memory");
+        return LF_OK;
+    }
+    for (size_t k = 0; k < cfg->n_splits; k++) {
+        char *sp = lf_split_path(path, outdir, cfg->splits[k].name);
+        if (sp == NULL)
+            return lf_error_set(err, LF_E_NOMEM, "out of memory");
+        lf_code rc = LF_OK;
+        if (outdir != NULL && lf_make_parents(sp) != 0)
+            rc = lf_error_set(err, LF_E_IO, "%s: cannot create its directory: %s", sp, strerror(errno));
+        else if ((r->sinks[k] = lf_out_open(sp, stop, err)) == NULL)
+            rc = err->code;
+        else if (lf_out_set_codec(r->sinks[k], codec) != 0)
+            rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
+        free(sp);
+        if (rc != LF_OK)
+            return rc;
+    }
+    return LF_OK;
+}
+
+/* Commit the outputs (keep) or throw them away, and free them.  The
+ * shuffle buffer is written out first.  Returns rc, or the first error of
+ * committing when rc allowed keeping. */
+static lf_code close_outputs(run *r, int keep, lf_code rc, lf_error *err)
+{
+    size_t n = r->cfg->n_splits ? r->cfg->n_splits : 1;
+    lf_error e2 = LF_ERROR_INIT;
+    if (keep && r->shuf.n > 0) {
+        lf_code c2 = flush_shuffled(r, &e2);
+        if (c2 != LF_OK) {
+            *err = e2;
+            rc = c2;
+            keep = 0;
+        }
+    }
+    r->shuf.n = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (r->sinks[k] == NULL)
+            continue;
+        if (keep) {
+            lf_code c2 = lf_out_commit(r->sinks[k], &e2);
+            if (c2 != LF_OK && (rc == LF_OK || lf_code_is_data(rc) || rc == LF_E_IO)) {
+                *err = e2;
+                rc = c2;
+            }
+        }
+        r->st->bytes_written += lf_out_bytes(r->sinks[k]);
+        lf_out_abort(r->sinks[k]);
+        r->sinks[k] = NULL;
+    }
+    r->out = NULL;
+    return rc;
+}
+
+/* Does any output of `path` exist?  Sets *which to the first. */
+static int outputs_exist(const lf_config *cfg, const char *path, char **which)
+{
+    size_t n = cfg->n_splits ? cfg->n_splits : 1;
+    for (size_t k = 0; k < n; k++) {
+        char *p = cfg->n_splits ? lf_split_path(path, cfg->outdir, cfg->splits[k].name) : strdup(path);
+        if (p != NULL && access(p, F_OK) == 0) {
+            *which = p;
+            return 1;
+        }
+        free(p);
+    }
+    return 0;
+}
+
+/* Is every output of job newer than its input? */
+static int up_to_date(const lf_config *cfg, const lf_job *job)
 {
     struct stat si, so;
-    if (stat(job->input, &si) != 0 || stat(job->output, &so) != 0)
+    if (stat(job->input, &si) != 0)
         return 0;
-    return so.st_mtim.tv_sec > si.st_mtim.tv_sec ||
-           (so.st_mtim.tv_sec == si.st_mtim.tv_sec && so.st_mtim.tv_nsec >= si.st_mtim.tv_nsec);
+    size_t n = cfg->n_splits ? cfg->n_splits : 1;
+    for (size_t k = 0; k < n; k++) {
+        char *p = cfg->n_splits ? lf_split_path(job->output, cfg->outdir, cfg->splits[k].name) : NULL;
+        int ok = stat(p ? p : job->output, &so) == 0 &&
+                 (so.st_mtim.tv_sec > si.st_mtim.tv_sec ||
+                  (so.st_mtim.tv_sec == si.st_mtim.tv_sec && so.st_mtim.tv_nsec >= si.st_mtim.tv_nsec));
+        free(p);
+        if (!ok)
+            return 0;
+    }
+    return 1;
 }
 
 static char *stamp_path(const char *outdir)
@@ -719,10 +1214,14 @@ static lf_code convert_batch(run *r, const lf_plan *plan, lf_error *err)
     const volatile sig_atomic_t *stop = r->hooks ? r->hooks->stop : NULL;
     lf_code rc = LF_OK, io_failed = LF_OK;
     if (!cfg->force && !cfg->update)
-        for (size_t i = 0; i < plan->n; i++)
-            if (access(plan->jobs[i].output, F_OK) == 0)
-                return lf_error_set(err, LF_E_USAGE, "%s: output exists (use --force to overwrite, --update to refresh)",
-                                    plan->jobs[i].output);
+        for (size_t i = 0; i < plan->n; i++) {
+            char *which = NULL;
+            if (outputs_exist(cfg, plan->jobs[i].output, &which)) {
+                lf_error_set(err, LF_E_USAGE, "%s: output exists (use --force to overwrite, --update to refresh)", which);
+                free(which);
+                return LF_E_USAGE;
+            }
+        }
     lf_buf want = LF_BUF_INIT, have = LF_BUF_INIT;
     char *stamp = stamp_path(cfg->outdir);
     if (stamp == NULL || lf_config_fingerprint(cfg, &want) != 0) {
@@ -770,7 +1269,7 @@ static lf_code convert_batch(run *r, const lf_plan *plan, lf_error *err)
             rc = lf_error_set(err, LF_E_INTERRUPTED, "interrupted");
             break;
         }
-        if (cfg->update && same_options && up_to_date(job)) {
+        if (cfg->update && same_options && up_to_date(cfg, job)) {
             r->st->files_skipped++;
             r->prog.files_done++;
             struct stat st;
@@ -783,19 +1282,12 @@ static lf_code convert_batch(run *r, const lf_plan *plan, lf_error *err)
         lf_stats before = *r->st;
         lf_error e = LF_ERROR_INIT;
         lf_error_clear(&e);
-        if (lf_make_parents(job->output) != 0) {
+        if (cfg->n_splits == 0 && lf_make_parents(job->output) != 0)
             lf_error_set(&e, LF_E_IO, "%s: cannot create its directory: %s", job->output, strerror(errno));
-        } else if ((r->out = lf_out_open(job->output, stop, &e)) != NULL &&
-                   lf_out_set_codec(r->out, job->out_codec) != 0) {
-            lf_error_set(&e, LF_E_NOMEM, "out of memory");
-        }
+        else
+            open_outputs(r, job->output, cfg->outdir, job->out_codec, &e);
         lf_code frc = e.code != LF_OK ? e.code : convert_path(r, job->input, &e);
-        if (frc == LF_OK)
-            frc = lf_out_commit(r->out, &e);
-        if (r->out != NULL)
-            r->st->bytes_written += lf_out_bytes(r->out);
-        lf_out_abort(r->out);               /* frees; removes the temporary on failure */
-        r->out = NULL;
+        frc = close_outputs(r, frc == LF_OK, frc, &e);  /* removes the temporaries on failure */
         if (frc == LF_E_IO && cfg->on_error == LF_ON_ERROR_SKIP) {
             /* this input is lost; the others go on */
             r->st->files_failed++;
@@ -860,6 +1352,11 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
     lf_code rc = check_not_input(cfg, cfg->output, err);
     if (rc == LF_OK)
         rc = check_not_input(cfg, cfg->rejects, err);
+    for (size_t k = 0; rc == LF_OK && cfg->output != NULL && k < cfg->n_splits; k++) {
+        char *sp = lf_split_path(cfg->output, NULL, cfg->splits[k].name);
+        rc = sp ? check_not_input(cfg, sp, err) : lf_error_set(err, LF_E_NOMEM, "out of memory");
+        free(sp);
+    }
     if (rc != LF_OK)
         return rc;
     if (planned) {
@@ -894,6 +1391,16 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
     }
     if ((rc = run_start(&r, &rec_opts, err)) != LF_OK)
         goto done;
+    r.each = cfg->dedup || cfg->n_splits > 0 || cfg->shuffle > 0 || cfg->mode == LF_MODE_CHECK;
+    r.seen.keep_pos = cfg->mode == LF_MODE_CHECK;
+    if (cfg->shuffle > 0) {
+        if ((r.shuf.v = calloc(cfg->shuffle, sizeof *r.shuf.v)) == NULL) {
+            rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
+            goto done;
+        }
+        r.shuf.cap = cfg->shuffle;
+        r.shuf.rng = cfg->seed;
+    }
     if (cfg->rejects != NULL && (r.rej = lf_out_open(cfg->rejects, stop, err)) == NULL) {
         rc = err->code;
         goto done;
@@ -904,14 +1411,9 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
             open_failed = LF_E_IO;          /* the rejects file is still complete */
         goto done;
     }
-    if ((r.out = lf_out_open(cfg->output, stop, err)) == NULL) {
-        rc = err->code;
+    if ((rc = open_outputs(&r, cfg->output, NULL, cfg->output ? lf_codec_of_path(cfg->output) : LF_CODEC_NONE, err)) !=
+        LF_OK)
         goto done;
-    }
-    if (cfg->output != NULL && lf_out_set_codec(r.out, lf_codec_of_path(cfg->output)) != 0) {
-        rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
-        goto done;
-    }
 
     size_t n = planned ? plan.n : (cfg->n_inputs ? cfg->n_inputs : 1);
     r.prog.files_total = n;
@@ -934,7 +1436,6 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
     }
     if (rc == LF_OK && open_failed != LF_OK)
         rc = open_failed;
-    st->bytes_written = r.out ? lf_out_bytes(r.out) : 0;
 
 done:
     run_stop(&r);
@@ -965,21 +1466,12 @@ done:
         }
         lf_out_abort(r.rej);
     }
-    if (r.out != NULL) {
-        /* Standard output keeps the samples before a bad record, as a
-         * pipe would have seen them anyway; a file is all or nothing. */
-        int keep = rc == LF_OK || (rc == LF_E_IO && open_failed != LF_OK) ||
-                   (cfg->output == NULL && lf_code_is_data(rc));
-        if (keep) {
-            lf_error e2 = LF_ERROR_INIT;
-            lf_code c2 = lf_out_commit(r.out, &e2);
-            if (c2 != LF_OK && (rc == LF_OK || lf_code_is_data(rc) || rc == LF_E_IO)) {
-                *err = e2;
-                rc = c2;
-            }
-        }
-        lf_out_abort(r.out);
-    }
+    /* Standard output keeps the samples before a bad record, as a pipe
+     * would have seen them anyway; a file is all or nothing. */
+    int keep = rc == LF_OK || (rc == LF_E_IO && open_failed != LF_OK) || (cfg->output == NULL && lf_code_is_data(rc));
+    rc = close_outputs(&r, keep, rc, err);
+    seen_free(&r.seen);
+    shuffler_free(&r.shuf);
     free(tools_text);
     return rc;
 }
@@ -993,10 +1485,13 @@ void lf_stats_free(lf_stats *st)
     }
 }
 
-int lf_stats_format(const lf_stats *st, int json, lf_buf *out)
+int lf_stats_format(const lf_stats *st, const lf_config *cfg, int json, lf_buf *out)
 {
     char line[512];
     int rc = 0;
+    uint64_t warnings = 0;
+    for (int w = 0; w < LF_W_COUNT; w++)
+        warnings += st->warnings_by[w];
     if (json) {
         snprintf(line, sizeof line,
                  "{\"files\": %llu, \"bytes_read\": %llu, \"records_read\": %llu, \"records_converted\": %llu, "
@@ -1014,10 +1509,36 @@ int lf_stats_format(const lf_stats *st, int json, lf_buf *out)
             rc |= lf_buf_puts(out, line);
             first = 0;
         }
-        snprintf(line, sizeof line, "}, \"bytes_written\": %llu, \"files_skipped\": %llu, \"files_failed\": %llu}\n",
+        snprintf(line, sizeof line, "}, \"bytes_written\": %llu, \"files_skipped\": %llu, \"files_failed\": %llu",
                  (unsigned long long)st->bytes_written, (unsigned long long)st->files_skipped,
                  (unsigned long long)st->files_failed);
         rc |= lf_buf_puts(out, line);
+        if (cfg != NULL && cfg->dedup) {
+            snprintf(line, sizeof line, ", \"duplicates\": %llu", (unsigned long long)st->duplicates);
+            rc |= lf_buf_puts(out, line);
+        }
+        for (size_t k = 0; cfg != NULL && k < cfg->n_splits; k++) {
+            rc |= lf_buf_puts(out, k == 0 ? ", \"split_samples\": {" : ", ");
+            rc |= lf_json_put_string(out, cfg->splits[k].name, strlen(cfg->splits[k].name));
+            snprintf(line, sizeof line, ": %llu%s", (unsigned long long)st->split_samples[k],
+                     k + 1 == cfg->n_splits ? "}" : "");
+            rc |= lf_buf_puts(out, line);
+        }
+        if (cfg != NULL && cfg->mode == LF_MODE_CHECK) {
+            snprintf(line, sizeof line, ", \"warnings\": %llu, \"warnings_by_kind\": {", (unsigned long long)warnings);
+            rc |= lf_buf_puts(out, line);
+            first = 1;
+            for (int w = 0; w < LF_W_COUNT; w++) {
+                if (st->warnings_by[w] == 0)
+                    continue;
+                snprintf(line, sizeof line, "%s\"%s\": %llu", first ? "" : ", ", lf_warning_name((lf_warning)w),
+                         (unsigned long long)st->warnings_by[w]);
+                rc |= lf_buf_puts(out, line);
+                first = 0;
+            }
+            rc |= lf_buf_putc(out, '}');
+        }
+        rc |= lf_buf_puts(out, "}\n");
         return rc;
     }
     snprintf(line, sizeof line,
@@ -1033,6 +1554,25 @@ int lf_stats_format(const lf_stats *st, int json, lf_buf *out)
         snprintf(line, sizeof line, "  rejected (%s): %llu\n", lf_code_name((lf_code)c),
                  (unsigned long long)st->rejected_by[c]);
         rc |= lf_buf_puts(out, line);
+    }
+    if (cfg != NULL && cfg->dedup) {
+        snprintf(line, sizeof line, "duplicates dropped: %llu\n", (unsigned long long)st->duplicates);
+        rc |= lf_buf_puts(out, line);
+    }
+    for (size_t k = 0; cfg != NULL && k < cfg->n_splits; k++) {
+        snprintf(line, sizeof line, "  samples in %s: %llu\n", cfg->splits[k].name, (unsigned long long)st->split_samples[k]);
+        rc |= lf_buf_puts(out, line);
+    }
+    if (cfg != NULL && cfg->mode == LF_MODE_CHECK) {
+        snprintf(line, sizeof line, "warnings: %llu\n", (unsigned long long)warnings);
+        rc |= lf_buf_puts(out, line);
+        for (int w = 0; w < LF_W_COUNT; w++) {
+            if (st->warnings_by[w] == 0)
+                continue;
+            snprintf(line, sizeof line, "  warnings (%s): %llu\n", lf_warning_name((lf_warning)w),
+                     (unsigned long long)st->warnings_by[w]);
+            rc |= lf_buf_puts(out, line);
+        }
     }
     snprintf(line, sizeof line, "bytes written: %llu\nfiles up to date: %llu\nfiles failed: %llu\n",
              (unsigned long long)st->bytes_written, (unsigned long long)st->files_skipped,

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,19 +54,35 @@ static int die_by(int sig)
     return 128 + sig;
 }
 
-static void print_error(const lf_error *e)
+/* Colours: --color=always/never, else on a terminal unless NO_COLOR is set
+ * (https://no-color.org) or TERM is dumb. */
+static int use_color(int opt, int fd)
 {
+    if (opt >= 0)
+        return opt;
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+    if ((nc != NULL && *nc != '\0') || (term != NULL && strcmp(term, "dumb") == 0))
+        return 0;
+    return isatty(fd);
+}
+
+/* One line: "llamafmt: FILE:LINE:COLUMN: MESSAGE", the position in bold and
+ * the program name in red when colour is on. */
+static void print_error(const lf_error *e, int color)
+{
+    const char *red = color ? "\033[1;31m" : "", *bold = color ? "\033[1m" : "", *off = color ? "\033[0m" : "";
+    fprintf(stderr, "%sllamafmt:%s ", red, off);
     if (e->file != NULL && e->line > 0)
-        fprintf(stderr, "llamafmt: %s:%llu:%llu: %s\n", e->file, (unsigned long long)e->line,
-                (unsigned long long)e->column, e->msg);
+        fprintf(stderr, "%s%s:%llu:%llu:%s ", bold, e->file, (unsigned long long)e->line, (unsigned long long)e->column,
+                off);
     else if (e->file != NULL)
-        fprintf(stderr, "llamafmt: %s: %s\n", e->file, e->msg);
-    else
-        fprintf(stderr, "llamafmt: %s\n", e->msg);
+        fprintf(stderr, "%s%s:%s ", bold, e->file, off);
+    fprintf(stderr, "%s\n", e->msg);
 }
 
 typedef struct ui {
     int verbose;
+    int color;              /* on standard error */
     int stats;              /* per-file lines with -O and --stats=text */
     int progress;           /* draw a progress line on stderr */
     int drawn;              /* a progress line is on the screen */
@@ -127,7 +144,7 @@ static void on_reject(void *ctx, const lf_error *e)
     /* Inputs that cannot be opened are always reported; bad records only
      * with -v (the summary line names the first one). */
     if (u->verbose || !lf_code_is_data(e->code))
-        print_error(e);
+        print_error(e, u->color);
 }
 
 static int exit_code(lf_code rc)
@@ -148,7 +165,7 @@ int main(int argc, char **argv)
     lf_error_clear(&err);
     lf_code rc = lf_options_parse(&cfg, argc, argv, &err);
     if (rc != LF_OK) {
-        print_error(&err);
+        print_error(&err, use_color(-1, STDERR_FILENO));
         if (rc == LF_E_USAGE)
             fprintf(stderr, "Try 'llamafmt --help' for more information.\n");
         lf_config_free(&cfg);
@@ -167,6 +184,9 @@ int main(int argc, char **argv)
     ui u;
     memset(&u, 0, sizeof u);
     u.verbose = cfg.verbose;
+    u.color = use_color(cfg.color, STDERR_FILENO);
+    /* --check writes its diagnostics to the output: colour them for a terminal */
+    cfg.color = cfg.output == NULL && use_color(cfg.color, STDOUT_FILENO);
     u.stats = cfg.stats == LF_STATS_TEXT;
     u.progress = cfg.progress == 1 || (cfg.progress == -1 && isatty(STDERR_FILENO));
     clock_gettime(CLOCK_MONOTONIC, &u.start);
@@ -185,8 +205,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "llamafmt: %llu input%s could not be converted (first: %s)\n",
                 (unsigned long long)st.files_failed, st.files_failed == 1 ? "" : "s", err.file ? err.file : "?");
     else if (rc != LF_OK)
-        print_error(&err);
-    if (st.rejected > 0 && (rc == LF_OK || st.files_failed > 0) && !cfg.quiet) {
+        print_error(&err, u.color);
+    if (cfg.mode == LF_MODE_CHECK) {
+        uint64_t warnings = 0;
+        for (int w = 0; w < LF_W_COUNT; w++)
+            warnings += st.warnings_by[w];
+        if (!cfg.quiet && rc == LF_OK)
+            fprintf(stderr, "llamafmt: checked %llu record%s: %llu error%s, %llu warning%s\n",
+                    (unsigned long long)st.records_read, st.records_read == 1 ? "" : "s", (unsigned long long)st.rejected,
+                    st.rejected == 1 ? "" : "s", (unsigned long long)warnings, warnings == 1 ? "" : "s");
+        if (rc == LF_OK && st.rejected > 0)
+            rc = st.first_reject.code;      /* exit 1: there are errors */
+    } else if (st.rejected > 0 && (rc == LF_OK || st.files_failed > 0) && !cfg.quiet) {
         const lf_error *f = &st.first_reject;
         fprintf(stderr, "llamafmt: %llu record%s rejected (first: %s:%llu:%llu: %s)\n",
                 (unsigned long long)st.rejected, st.rejected == 1 ? "" : "s", f->file ? f->file : "?",
@@ -194,7 +224,7 @@ int main(int argc, char **argv)
     }
     if (cfg.stats != LF_STATS_NONE) {
         lf_buf b = LF_BUF_INIT;
-        if (lf_stats_format(&st, cfg.stats == LF_STATS_JSON, &b) == 0)
+        if (lf_stats_format(&st, &cfg, cfg.stats == LF_STATS_JSON, &b) == 0)
             fwrite(b.data, 1, b.len, stderr);
         lf_buf_free(&b);
     }

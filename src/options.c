@@ -92,7 +92,41 @@ static const char usage_text[] =
     "  -0, --null               text: end each sample with a NUL byte (implies -t text)\n"
     "      --keep=KEY,...       copy these top-level keys of each record into its output\n"
     "                           line, first (JSON forms; default: none)\n"
+    "  -t tokens                {\"input_ids\": [...], \"labels\": [...]} per sample, labels\n"
+    "                           -100 where not trainable (--train-on); needs --tokenizer\n"
+    "      --attention-mask     -t tokens: add \"attention_mask\" (all 1; default: off)\n"
     "  STR and TEXT options understand the escapes \\n \\t \\r \\0 and \\\\.\n"
+    "\n"
+    "Tokens:\n"
+    "      --tokenizer=FILE     the model's tokenizer.json (Hugging Face) or\n"
+    "                           tokenizer.model (Meta/tiktoken); llamafmt ships none\n"
+    "      --max-tokens=N       samples longer than N tokens are overlong (default: no\n"
+    "                           limit; needs --tokenizer)\n"
+    "      --overlong=WHAT      drop (default): skip the sample, counted in --stats and\n"
+    "                           listed in --rejects; drop-turns: remove whole trailing\n"
+    "                           turns until it fits; truncate: cut at N tokens; error:\n"
+    "                           a bad record (exit 1 under --on-error=fail)\n"
+    "      --count-tokens[=WHAT]  write no samples: per-sample (default) prints\n"
+    "                           {\"tokens\": N} per sample (with --keep keys) and the\n"
+    "                           total on standard error; total prints only the total\n"
+    "\n"
+    "Modes:\n"
+    "      --check              validate only: report every problem of every record\n"
+    "                           with its position, and warnings for what converts but\n"
+    "                           is probably wrong; exit 1 on errors, 0 on warnings only\n"
+    "      --parse              read Llama 3 text samples ({\"text\"} JSONL, or raw text\n"
+    "                           samples each starting with <|begin_of_text|>) back into\n"
+    "                           messages JSONL, reporting malformed ones (-p: profile)\n"
+    "\n"
+    "Dataset hygiene:\n"
+    "      --dedup              drop conversations seen before (exact, after\n"
+    "                           normalisation to messages; counted in --stats)\n"
+    "      --split=NAME=F,...   one output per split (e.g. train=0.95,val=0.05), each\n"
+    "                           record placed by a hash of its content; with -o FILE the\n"
+    "                           outputs are FILE with .NAME before the extension, with\n"
+    "                           -O DIR they go under DIR/NAME/\n"
+    "      --shuffle[=N]        shuffle samples within a buffer of N (default: 10000)\n"
+    "      --seed=N             seed of --split and --shuffle (default: 0)\n"
     "\n"
     "Batches of files:\n"
     "  -r, --recursive          convert the data files (*.jsonl, *.json, *.ndjson,\n"
@@ -130,7 +164,9 @@ static const char usage_text[] =
     "                           (default: no summary)\n"
     "  -v, --verbose            with --on-error=skip, also report every rejected record\n"
     "                           (default: only a summary line)\n"
-    "  -q, --quiet              not even the summary line (default: off)\n"
+    "  -q, --quiet              no warnings and no summary line (default: off)\n"
+    "      --color=WHEN         colour in messages (also --colour): auto (default: on a\n"
+    "                           terminal unless NO_COLOR is set), always, never\n"
     "  -h, --help               show this help and exit\n"
     "  -V, --version            show the version and exit\n"
     "\n"
@@ -179,6 +215,18 @@ enum {
     OPT_FOLLOW,
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
+    OPT_TOKENIZER,
+    OPT_MAX_TOKENS,
+    OPT_OVERLONG,
+    OPT_COUNT_TOKENS,
+    OPT_ATTENTION_MASK,
+    OPT_CHECK,
+    OPT_PARSE,
+    OPT_DEDUP,
+    OPT_SPLIT,
+    OPT_SHUFFLE,
+    OPT_SEED,
+    OPT_COLOR,
 };
 
 static const struct option long_opts[] = {
@@ -222,6 +270,19 @@ static const struct option long_opts[] = {
     {"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
+    {"max-tokens", required_argument, NULL, OPT_MAX_TOKENS},
+    {"overlong", required_argument, NULL, OPT_OVERLONG},
+    {"count-tokens", optional_argument, NULL, OPT_COUNT_TOKENS},
+    {"attention-mask", no_argument, NULL, OPT_ATTENTION_MASK},
+    {"check", no_argument, NULL, OPT_CHECK},
+    {"parse", no_argument, NULL, OPT_PARSE},
+    {"dedup", no_argument, NULL, OPT_DEDUP},
+    {"split", required_argument, NULL, OPT_SPLIT},
+    {"shuffle", optional_argument, NULL, OPT_SHUFFLE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"color", required_argument, NULL, OPT_COLOR},
+    {"colour", required_argument, NULL, OPT_COLOR},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -319,8 +380,21 @@ int lf_config_fingerprint(const lf_config *cfg, lf_buf *out)
         snprintf(num, sizeof num, " keep=%zu:", strlen(cfg->keep[i]));
         rc |= lf_buf_puts(out, num) | lf_buf_puts(out, cfg->keep[i]);
     }
-    snprintf(num, sizeof num, " compress=%d on_error=%d\n", cfg->compress, (int)cfg->on_error);
-    return rc | lf_buf_puts(out, num);
+    snprintf(num, sizeof num, " compress=%d on_error=%d dedup=%d shuffle=%zu seed=%llu", cfg->compress,
+             (int)cfg->on_error, cfg->dedup, cfg->shuffle, (unsigned long long)cfg->seed);
+    rc |= lf_buf_puts(out, num);
+    for (size_t i = 0; i < cfg->n_splits; i++) {
+        snprintf(num, sizeof num, " split=%zu:", strlen(cfg->splits[i].name));
+        rc |= lf_buf_puts(out, num) | lf_buf_puts(out, cfg->splits[i].name);
+        snprintf(num, sizeof num, "=%.17g", cfg->splits[i].fraction);
+        rc |= lf_buf_puts(out, num);
+    }
+    snprintf(num, sizeof num, " max_tokens=%zu overlong=%d mask=%d tokenizer=%zu:", cfg->max_tokens, (int)cfg->overlong,
+             cfg->attention_mask, cfg->tokenizer_path ? strlen(cfg->tokenizer_path) : (size_t)-1);
+    rc |= lf_buf_puts(out, num);
+    if (cfg->tokenizer_path)
+        rc |= lf_buf_puts(out, cfg->tokenizer_path);
+    return rc | lf_buf_putc(out, '\n');
 }
 
 /* Copy s into storage the config owns. */
@@ -439,6 +513,67 @@ static lf_code parse_builtin(lf_config *cfg, const char *arg, lf_error *err)
     return LF_OK;
 }
 
+/* A decimal number in [min, max]. */
+static int number(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return -1;
+    uint64_t v = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (*s != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* --split train=0.95,val=0.05: fractions must be positive and sum to 1. */
+static lf_code parse_split(lf_config *cfg, const char *arg, lf_error *err)
+{
+    char *copy = own(cfg, arg, strlen(arg));
+    if (copy == NULL)
+        return lf_error_set(err, LF_E_NOMEM, "out of memory");
+    cfg->n_splits = 0;
+    double sum = 0;
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (eq == NULL || eq == item)
+            return usage(err, "--split: expected NAME=FRACTION, got \"%s\"", item);
+        *eq = '\0';
+        for (const char *c = item; *c; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+                  *c == '-'))
+                return usage(err, "--split: a split name is letters, digits, _ and -, got \"%s\"", item);
+        char *end = NULL;
+        errno = 0;
+        double f = strtod(eq + 1, &end);
+        if (errno != 0 || end == eq + 1 || *end != '\0' || !(f > 0 && f <= 1))
+            return usage(err, "--split: fraction of \"%s\" must be in (0, 1], got \"%s\"", item, eq + 1);
+        for (size_t i = 0; i < cfg->n_splits; i++)
+            if (strcmp(cfg->splits[i].name, item) == 0)
+                return usage(err, "--split: \"%s\" named twice", item);
+        if (cfg->n_splits == LF_MAX_SPLITS)
+            return usage(err, "--split: at most %d splits", LF_MAX_SPLITS);
+        sum += f;
+        cfg->splits[cfg->n_splits++] = (lf_split){item, f, 0};
+    }
+    if (cfg->n_splits == 0)
+        return usage(err, "--split: no split in \"%s\"", arg);
+    if (sum < 0.999999 || sum > 1.000001)
+        return usage(err, "--split: the fractions add up to %g, not 1", sum);
+    /* cumulative bounds on a 64-bit hash; the last split takes the rest */
+    double acc = 0;
+    for (size_t i = 0; i < cfg->n_splits; i++) {
+        acc += cfg->splits[i].fraction / sum;
+        cfg->splits[i].upto = i + 1 == cfg->n_splits || acc >= 1.0 ? UINT64_MAX : (uint64_t)(acc * 18446744073709551616.0);
+    }
+    return LF_OK;
+}
+
 static void defaults(lf_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -454,6 +589,17 @@ static void defaults(lf_config *cfg)
     cfg->on_error = LF_ON_ERROR_FAIL;
     cfg->compress = -1;
     cfg->progress = -1;
+    cfg->color = -1;
+}
+
+/* --check, --parse and --count-tokens exclude one another. */
+static lf_code set_mode(lf_config *cfg, lf_mode mode, const char *opt, lf_error *err)
+{
+    static const char *const names[] = {"", "--check", "--parse", "--count-tokens"};
+    if (cfg->mode != LF_MODE_CONVERT && cfg->mode != mode)
+        return usage(err, "%s and %s are mutually exclusive", names[cfg->mode], opt);
+    cfg->mode = mode;
+    return LF_OK;
 }
 
 static lf_code keyopt(lf_config *cfg, const char *opt, const char *arg, const char **out, lf_error *err)
@@ -467,7 +613,7 @@ static lf_code keyopt(lf_config *cfg, const char *opt, const char *arg, const ch
 lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
 {
     defaults(cfg);
-    int to_given = 0, null_sep = 0, sep_given = 0, train_given = 0;
+    int to_given = 0, null_sep = 0, sep_given = 0, train_given = 0, overlong_given = 0;
     lf_code rc = LF_OK;
     optind = 0;         /* glibc: full reinitialisation; options may follow files */
     opterr = 0;
@@ -528,7 +674,8 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
         case OPT_GEN: cfg->tpl.generation_prompt = 1; break;
         case 't':
             if (lf_format_parse(a, &cfg->wr.format) != 0)
-                return usage(err, "--to: unknown format \"%s\" (jsonl, text, prompt-completion, segments, messages)", a);
+                return usage(err, "--to: unknown format \"%s\" (jsonl, text, prompt-completion, segments, messages, tokens)",
+                             a);
             to_given = 1;
             break;
         case 'o':
@@ -621,6 +768,74 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
         case OPT_FOLLOW: cfg->follow_symlinks = 1; break;
         case OPT_PROGRESS: cfg->progress = 1; break;
         case OPT_NO_PROGRESS: cfg->progress = 0; break;
+        case OPT_TOKENIZER:
+            if (*a == '\0')
+                return lf_error_set(err, LF_E_USAGE, "--tokenizer: empty file name");
+            if ((cfg->tokenizer_path = own(cfg, a, strlen(a))) == NULL)
+                rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
+            break;
+        case OPT_MAX_TOKENS: {
+            uint64_t v;
+            if (number(a, 1, (uint64_t)INT32_MAX, &v) != 0)
+                return usage(err, "--max-tokens: expected a positive number, got \"%s\"", a);
+            cfg->max_tokens = (size_t)v;
+            break;
+        }
+        case OPT_OVERLONG:
+            if (strcmp(a, "drop") == 0)
+                cfg->overlong = LF_OVERLONG_DROP;
+            else if (strcmp(a, "drop-turns") == 0)
+                cfg->overlong = LF_OVERLONG_DROP_TURNS;
+            else if (strcmp(a, "truncate") == 0)
+                cfg->overlong = LF_OVERLONG_TRUNCATE;
+            else if (strcmp(a, "error") == 0)
+                cfg->overlong = LF_OVERLONG_ERROR;
+            else
+                return usage(err, "--overlong: unknown choice \"%s\" (drop, drop-turns, truncate, error)", a);
+            overlong_given = 1;
+            break;
+        case OPT_COUNT_TOKENS:
+            if (a == NULL || strcmp(a, "per-sample") == 0)
+                cfg->count_total = 0;
+            else if (strcmp(a, "total") == 0)
+                cfg->count_total = 1;
+            else
+                return usage(err, "--count-tokens: unknown choice \"%s\" (per-sample, total)", a);
+            if (set_mode(cfg, LF_MODE_COUNT_TOKENS, "--count-tokens", err) != LF_OK)
+                return LF_E_USAGE;
+            break;
+        case OPT_ATTENTION_MASK: cfg->attention_mask = 1; break;
+        case OPT_CHECK:
+            if (set_mode(cfg, LF_MODE_CHECK, "--check", err) != LF_OK)
+                return LF_E_USAGE;
+            break;
+        case OPT_PARSE:
+            if (set_mode(cfg, LF_MODE_PARSE, "--parse", err) != LF_OK)
+                return LF_E_USAGE;
+            break;
+        case OPT_DEDUP: cfg->dedup = 1; break;
+        case OPT_SPLIT: rc = parse_split(cfg, a, err); break;
+        case OPT_SHUFFLE: {
+            uint64_t v = LF_DEFAULT_SHUFFLE;
+            if (a != NULL && number(a, 1, (uint64_t)1 << 30, &v) != 0)
+                return usage(err, "--shuffle: expected a buffer of 1 to 2^30 samples, got \"%s\"", a);
+            cfg->shuffle = (size_t)v;
+            break;
+        }
+        case OPT_SEED:
+            if (number(a, 0, UINT64_MAX, &cfg->seed) != 0)
+                return usage(err, "--seed: expected a number from 0 to 2^64-1, got \"%s\"", a);
+            break;
+        case OPT_COLOR:
+            if (strcmp(a, "auto") == 0)
+                cfg->color = -1;
+            else if (strcmp(a, "always") == 0)
+                cfg->color = 1;
+            else if (strcmp(a, "never") == 0)
+                cfg->color = 0;
+            else
+                return usage(err, "--color: unknown choice \"%s\" (auto, always, never)", a);
+            break;
         case 'v': cfg->verbose = 1; break;
         case 'q': cfg->quiet = 1; break;
         case 'h': cfg->help = 1; break;
@@ -646,12 +861,34 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
         return lf_error_set(err, LF_E_USAGE, "--keep does not apply to --to text");
     if (cfg->wr.spans && cfg->wr.format != LF_FORMAT_JSONL)
         return lf_error_set(err, LF_E_USAGE, "--spans only applies to --to jsonl");
-    if (train_given && !(cfg->wr.spans || cfg->wr.format == LF_FORMAT_SEGMENTS))
-        return lf_error_set(err, LF_E_USAGE, "--train-on only matters with --spans or --to segments");
+    if (train_given && !(cfg->wr.spans || cfg->wr.format == LF_FORMAT_SEGMENTS || cfg->wr.format == LF_FORMAT_TOKENS))
+        return lf_error_set(err, LF_E_USAGE, "--train-on only matters with --spans, --to segments or --to tokens");
     if (cfg->split_turns) {
         if (cfg->wr.train_on == LF_TRAIN_ALL)
             return lf_error_set(err, LF_E_USAGE, "--split-turns trains on each sample's final turn; --train-on=all contradicts it");
         cfg->wr.train_on = LF_TRAIN_LAST;
+    }
+    if (cfg->wr.format == LF_FORMAT_TOKENS || cfg->max_tokens > 0 || cfg->mode == LF_MODE_COUNT_TOKENS) {
+        if (cfg->tokenizer_path == NULL)
+            return usage(err, "%s needs --tokenizer FILE (the model's tokenizer.json or tokenizer.model)",
+                         cfg->mode == LF_MODE_COUNT_TOKENS ? "--count-tokens"
+                         : cfg->max_tokens > 0             ? "--max-tokens"
+                                                           : "--to tokens");
+    }
+    if (overlong_given && cfg->max_tokens == 0)
+        return lf_error_set(err, LF_E_USAGE, "--overlong only matters with --max-tokens");
+    if (cfg->attention_mask && cfg->wr.format != LF_FORMAT_TOKENS)
+        return lf_error_set(err, LF_E_USAGE, "--attention-mask only applies to --to tokens");
+    if (cfg->mode != LF_MODE_CONVERT) {
+        const char *m = cfg->mode == LF_MODE_CHECK ? "--check" : cfg->mode == LF_MODE_PARSE ? "--parse" : "--count-tokens";
+        if (to_given && cfg->mode != LF_MODE_PARSE)
+            return usage(err, "%s writes no samples; --to does not apply", m);
+        if (cfg->n_splits > 0 || cfg->shuffle > 0)
+            return usage(err, "%s and %s do not go together", m, cfg->n_splits > 0 ? "--split" : "--shuffle");
+        if (cfg->outdir != NULL)
+            return usage(err, "-O does not apply to %s", m);
+        if (cfg->mode == LF_MODE_PARSE && to_given && cfg->wr.format != LF_FORMAT_MESSAGES)
+            return usage(err, "--parse writes messages; --to %s does not apply", lf_format_name(cfg->wr.format));
     }
     if (cfg->verbose && cfg->quiet)
         return lf_error_set(err, LF_E_USAGE, "--verbose and --quiet are mutually exclusive");
@@ -673,6 +910,10 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
         return lf_error_set(err, LF_E_USAGE, "--compress only applies with -O (with -o, name the file .gz or .zst)");
     if (cfg->output != NULL && cfg->rejects != NULL && strcmp(cfg->output, cfg->rejects) == 0)
         return usage(err, "--output and --rejects name the same file \"%s\"", cfg->output);
+    if (cfg->dedup && cfg->update)
+        return usage(err, "--dedup must read every input; it does not go with --update");
+    if (cfg->n_splits > 0 && cfg->output == NULL && cfg->outdir == NULL)
+        return usage(err, "--split writes one output per split: give -o FILE or -O DIR");
     return LF_OK;
 }
 

@@ -1570,6 +1570,73 @@ lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversatio
     return LF_OK;
 }
 
+static int key_in(const char *key, const char *const *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (keys[i] != NULL && strcmp(key, keys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+size_t lf_record_unused_keys(const lf_parser *p, const lf_conversation *conv, const char *const *also, size_t n_also,
+                             lf_path *out, size_t cap)
+{
+    static const char *const common[] = {"date_string", "add_generation_prompt", "custom_tools", "tools",
+                                         "builtin_tools", "tools_in_user_message"};
+    const lf_record_opts *o = p->opts;
+    const char *top[5] = {NULL, NULL, NULL, NULL, NULL}, *msg[4] = {NULL, NULL, "tool_calls", "tool_call_id"};
+    int list = 0;
+    switch (conv->shape) {
+    case LF_SHAPE_SHAREGPT:
+        top[0] = o->messages_key ? o->messages_key : "conversations";
+        top[1] = "system";
+        msg[0] = o->role_key ? o->role_key : "from";
+        msg[1] = o->content_key ? o->content_key : "value";
+        list = 1;
+        break;
+    case LF_SHAPE_ALPACA:
+        top[0] = "instruction", top[1] = "input", top[2] = "output", top[3] = "history", top[4] = "system";
+        break;
+    case LF_SHAPE_FLAT:
+        top[0] = "system", top[1] = "user", top[2] = "assistant";
+        break;
+    default:
+        top[0] = o->messages_key ? o->messages_key : "messages";
+        msg[0] = o->role_key ? o->role_key : "role";
+        msg[1] = o->content_key ? o->content_key : "content";
+        list = 1;
+        break;
+    }
+    size_t k = 0;
+    const cJSON *it;
+    lf_path base = path0();
+    cJSON_ArrayForEach(it, p->root) {
+        if (it->string == NULL)
+            continue;
+        if (!key_in(it->string, top, 5) && !key_in(it->string, common, sizeof common / sizeof common[0]) &&
+            !key_in(it->string, also, n_also)) {
+            if (k < cap)
+                out[k] = path_key(base, it->string);
+            k++;
+        }
+    }
+    if (!list)
+        return k;
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(p->root, top[0]), *m;
+    int64_t i = 0;
+    cJSON_ArrayForEach(m, msgs) {
+        lf_path mp = path_index(path_key(base, top[0]), i++);
+        cJSON_ArrayForEach(it, m) {
+            if (it->string != NULL && !key_in(it->string, msg, 4)) {
+                if (k < cap)
+                    out[k] = path_key(mp, it->string);
+                k++;
+            }
+        }
+    }
+    return k;
+}
+
 void lf_parser_release(lf_parser *p)
 {
     cJSON_Delete(p->root);

@@ -37,7 +37,7 @@ int lf_out_set_codec(lf_out *o, lf_codec codec)
 }
 
 static const char *const format_names[LF_FORMAT_COUNT] = {"jsonl", "text", "prompt-completion", "segments",
-                                                           "messages"};
+                                                           "messages", "tokens"};
 
 const char *lf_format_name(lf_format f) { return format_names[f]; }
 

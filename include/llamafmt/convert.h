@@ -16,6 +16,12 @@
  * --on-error=skip it is reported, the other inputs are converted and
  * LF_E_IO is returned at the end.
  *
+ * --check (cfg->mode) writes diagnostics instead of samples, one line each
+ * (lint.h), checks every record whatever --on-error says and returns LF_OK
+ * unless a system error stops it: the caller tells errors by
+ * stats->rejected.  --dedup, --split and --shuffle route each record's
+ * samples (split outputs are named by lf_split_path()).
+ *
  * With -O (cfg->outdir) every input gets its own output, written atomically;
  * a bad record under --on-error=fail stops the run (outputs already
  * finished stay), under skip every file is converted and the ones that could
@@ -30,12 +36,13 @@
 
 #include "llamafmt/buf.h"
 #include "llamafmt/error.h"
+#include "llamafmt/lint.h"
 #include "llamafmt/options.h"
 
 typedef struct lf_stats {
     uint64_t files;
     uint64_t bytes_read;
-    uint64_t records_read;          /* = records_converted + rejected */
+    uint64_t records_read;          /* = records_converted + rejected + duplicates */
     uint64_t records_converted;     /* records that became samples */
     uint64_t samples_written;       /* = records_converted, except with --split-turns */
     uint64_t rejected;
@@ -43,6 +50,9 @@ typedef struct lf_stats {
     uint64_t bytes_written;
     uint64_t files_skipped;         /* --update: outputs already up to date */
     uint64_t files_failed;          /* inputs that could not be read */
+    uint64_t duplicates;            /* --dedup: records dropped as seen before */
+    uint64_t split_samples[LF_MAX_SPLITS]; /* --split: samples written to each */
+    uint64_t warnings_by[LF_W_COUNT];      /* --check */
     lf_error first_reject;          /* valid when rejected > 0 */
     void *owned;                    /* the file names errors may point to (walked inputs) */
 } lf_stats;
@@ -72,7 +82,13 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *stats,
 
 void lf_stats_free(lf_stats *stats);
 
-/* Append the statistics as text lines or as one JSON object line. */
-int lf_stats_format(const lf_stats *st, int json, lf_buf *out);
+/* Where split `name` of output `path` goes: with -O (outdir given, path
+ * under it) OUTDIR/NAME/REST, else the name inserted before the extension
+ * (train.jsonl.gz -> train.NAME.jsonl.gz).  Malloc'd; NULL on ENOMEM. */
+char *lf_split_path(const char *path, const char *outdir, const char *name);
+
+/* Append the statistics as text lines or as one JSON object line; cfg (may
+ * be NULL) says which optional figures apply (duplicates, splits, warnings). */
+int lf_stats_format(const lf_stats *st, const lf_config *cfg, int json, lf_buf *out);
 
 #endif

@@ -36,6 +36,8 @@ typedef enum lf_code {
     LF_E_SPECIAL,       /* special-token text inside content */
     LF_E_TOOL,          /* a tool call the template cannot render (two calls, no user message, ...) */
     LF_E_UNSUPPORTED,   /* a feature the chosen profile does not render */
+    LF_E_TOO_LONG,      /* a sample over --max-tokens with --overlong=error (or drop: counted) */
+    LF_E_SAMPLE,        /* --parse: not a well-formed Llama 3 text sample */
     LF_E_FRAMING,       /* array / concatenated stream broken: rest of file lost */
     /* usage errors */
     LF_E_USAGE,

@@ -11,6 +11,7 @@
 #define LLAMAFMT_OPTIONS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "llamafmt/error.h"
 #include "llamafmt/record.h"
@@ -19,6 +20,33 @@
 
 typedef enum lf_on_error { LF_ON_ERROR_FAIL, LF_ON_ERROR_SKIP } lf_on_error;
 typedef enum lf_stats_mode { LF_STATS_NONE, LF_STATS_TEXT, LF_STATS_JSON } lf_stats_mode;
+
+/* What a run does with the records it reads. */
+typedef enum lf_mode {
+    LF_MODE_CONVERT,            /* write samples (the default) */
+    LF_MODE_CHECK,              /* --check: report every problem, write nothing */
+    LF_MODE_PARSE,              /* --parse: Llama 3 text samples back to messages */
+    LF_MODE_COUNT_TOKENS        /* --count-tokens: {"tokens": N} per sample, or the total */
+} lf_mode;
+
+/* --overlong: what happens to a sample longer than --max-tokens. */
+typedef enum lf_overlong {
+    LF_OVERLONG_DROP,           /* skip the sample (counted, listed in --rejects) */
+    LF_OVERLONG_DROP_TURNS,     /* remove whole trailing turns until it fits */
+    LF_OVERLONG_TRUNCATE,       /* cut the token sequence at N */
+    LF_OVERLONG_ERROR           /* a data error (LF_E_TOO_LONG) */
+} lf_overlong;
+
+/* --split NAME=FRACTION: a record goes to the first split whose cumulative
+ * share of 2^64 exceeds the hash of its content. */
+typedef struct lf_split {
+    const char *name;
+    double fraction;
+    uint64_t upto;              /* cumulative bound on the 64-bit hash; the last is UINT64_MAX */
+} lf_split;
+
+#define LF_MAX_SPLITS 16
+#define LF_DEFAULT_SHUFFLE ((size_t)10000)
 
 #define LF_DEFAULT_MAX_RECORD ((size_t)64 << 20)
 
@@ -47,7 +75,21 @@ typedef struct lf_config {
     lf_on_error on_error;
     lf_stats_mode stats;
     int verbose;
-    int quiet;
+    int quiet;                  /* -q: no warnings, no summary line */
+    int color;                  /* --color: -1 auto (a terminal and no NO_COLOR), 0 never, 1 always */
+    lf_mode mode;
+    int count_total;            /* --count-tokens=total: only the total */
+    /* tokens */
+    char *tokenizer_path;       /* --tokenizer FILE; NULL: none */
+    size_t max_tokens;          /* --max-tokens; 0: no limit */
+    lf_overlong overlong;
+    int attention_mask;         /* -t tokens: add "attention_mask" */
+    /* dataset hygiene */
+    int dedup;                  /* --dedup: drop repeated conversations */
+    lf_split splits[LF_MAX_SPLITS];
+    size_t n_splits;            /* --split; 0: one output */
+    uint64_t seed;              /* --seed: for --split and --shuffle */
+    size_t shuffle;             /* --shuffle[=N]: buffer of N samples; 0: off */
     int help;
     int version;
     /* storage owned by the config */

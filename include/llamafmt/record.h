@@ -148,6 +148,15 @@ void lf_parser_release(lf_parser *p);
 lf_code lf_record_raw_value(lf_parser *p, const lf_rawrec *rec, const char *key,
                             const char **text, size_t *len, lf_error *err);
 
+/* The keys of the record last parsed that its shape does not read: top-level
+ * keys, and the keys of each message object of a message list.  `also` are
+ * keys the caller reads itself (--keep).  Keys that carry no meaning for a
+ * Llama sample by convention (a message's "tool_call_id") are not listed.
+ * Fills up to cap paths (their key strings are valid until the parser's next
+ * record) and returns how many there are in all. */
+size_t lf_record_unused_keys(const lf_parser *p, const lf_conversation *conv, const char *const *also, size_t n_also,
+                             lf_path *out, size_t cap);
+
 /* Set err's position to the value at `path` inside the record (or to the
  * deepest value on the path that exists) and prefix the message with the
  * path.  Used by later stages to report conversation-level errors. */

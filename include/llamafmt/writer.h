@@ -61,6 +61,7 @@ typedef enum lf_format {
     LF_FORMAT_PROMPT_COMPLETION,/* {"prompt": ..., "completion": ...} (TRL) */
     LF_FORMAT_SEGMENTS,         /* {"segments": [{"label", "text"}, ...]} (axolotl input_output) */
     LF_FORMAT_MESSAGES,         /* the record normalised to OpenAI/HF messages */
+    LF_FORMAT_TOKENS,           /* {"input_ids": [...], "labels": [...]} (needs a tokenizer) */
     LF_FORMAT_COUNT
 } lf_format;
 
