@@ -33,6 +33,7 @@
 #include "llamafmt/walk.h"
 #include "llamafmt/json.h"
 #include "llamafmt/lint.h"
+#include "llamafmt/parse.h"
 #include "hash.h"
 
 #define BATCH_BYTES ((size_t)1 << 20)
@@ -1336,6 +1337,8 @@ done:
 
 lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf_error *err)
 {
+    if (cfg->mode == LF_MODE_PARSE)
+        return lf_parse_run(cfg, hooks, st, err);
     run r;
     memset(&r, 0, sizeof r);
     memset(st, 0, sizeof *st);
