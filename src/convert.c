@@ -34,6 +34,8 @@
 #include "llamafmt/json.h"
 #include "llamafmt/lint.h"
 #include "llamafmt/parse.h"
+#include "llamafmt/tokenizer.h"
+#include "llamafmt/tokens.h"
 #include "hash.h"
 
 #define BATCH_BYTES ((size_t)1 << 20)
@@ -51,6 +53,9 @@ typedef struct item {
     size_t cut0;                /* its samples end at batch->cuts[cut0 .. cut0 + samples) */
     uint64_t hash[2];           /* of the conversation normalised to messages (when needed) */
     uint8_t shape;
+    uint32_t dropped;           /* --max-tokens: samples dropped, cut, shortened by whole turns */
+    uint32_t truncated, shortened;
+    uint64_t longest;           /* the most tokens of those samples */
     lf_error err;               /* code != LF_OK: the record is rejected */
 } item;
 
@@ -61,8 +66,10 @@ typedef struct batch {
     size_t n, cap;
     lf_buf out;
     size_t *cuts;               /* where each sample ends in out */
+    uint32_t *toks;             /* and its number of tokens (with a tokenizer) */
     size_t ncuts, capcuts;
     uint64_t warnings[LF_W_COUNT]; /* --check: warnings found by the worker */
+    uint64_t errors;            /* --check: error lines written by the worker */
     lf_error sys;               /* code != LF_OK: a system error while processing */
     int done;                   /* processed (under the pool's mutex) */
     struct batch *next;         /* in the work queue */
@@ -76,6 +83,7 @@ static void batch_reset(batch *b, const char *file)
     b->n = 0;
     b->ncuts = 0;
     memset(b->warnings, 0, sizeof b->warnings);
+    b->errors = 0;
     lf_error_clear(&b->sys);
     b->done = 0;
     b->next = NULL;
@@ -87,10 +95,12 @@ static void batch_free(batch *b)
     lf_buf_free(&b->out);
     free(b->items);
     free(b->cuts);
+    free(b->toks);
 }
 
-/* Remember that a sample ends at the current end of b->out.  0 or -1. */
-static int batch_cut(batch *b)
+/* Remember that a sample of `tokens` tokens ends at the current end of
+ * b->out.  0 or -1. */
+static int batch_cut(batch *b, uint32_t tokens)
 {
     if (b->ncuts == b->capcuts) {
         size_t cap = b->capcuts ? b->capcuts * 2 : 256;
@@ -98,8 +108,13 @@ static int batch_cut(batch *b)
         if (v == NULL)
             return -1;
         b->cuts = v;
+        uint32_t *t = realloc(b->toks, cap * sizeof *t);
+        if (t == NULL)
+            return -1;
+        b->toks = t;
         b->capcuts = cap;
     }
+    b->toks[b->ncuts] = tokens;
     b->cuts[b->ncuts++] = b->out.len;
     return 0;
 }
@@ -140,12 +155,31 @@ typedef struct worker {
     lf_buf quiet;               /* --check -q: warnings counted, not shown */
     lf_diag_fmt diag;
     lf_lint_opts lint;
+    batch *cur;                 /* --check: the batch whose errors are being reported */
+    int reported;               /* errors of the current record already written */
+    int failed;                 /* out of memory while reporting */
+    const lf_tokenizer *tokenizer; /* NULL: no tokens */
+    lf_tok_state *tok;
+    lf_ids ids, labels;
 } worker;
 
-static int worker_init(worker *w, const lf_config *cfg, const lf_record_opts *rec_opts)
+/* --check: every error of a record's messages, as the parser finds them. */
+static void on_record_error(void *ctx, const lf_error *e)
+{
+    worker *w = ctx;
+    if (lf_diag_format(&w->cur->out, &w->diag, 1, lf_code_name(e->code), e) != 0)
+        w->failed = 1;
+    w->cur->errors++;
+    w->reported++;
+}
+
+static int worker_init(worker *w, const lf_config *cfg, const lf_record_opts *rec_opts, const lf_tokenizer *t)
 {
     memset(w, 0, sizeof *w);
     w->cfg = cfg;
+    w->tokenizer = t;
+    if (t != NULL && (w->tok = lf_tok_state_new(t)) == NULL)
+        return -1;
     w->parser = lf_parser_new(rec_opts);
     w->kept = calloc(cfg->n_keep ? cfg->n_keep : 1, sizeof *w->kept);
     w->diag.json = cfg->stats == LF_STATS_JSON;
@@ -154,6 +188,8 @@ static int worker_init(worker *w, const lf_config *cfg, const lf_record_opts *re
     w->lint.rec = rec_opts;
     w->lint.keep = (const char *const *)cfg->keep;
     w->lint.n_keep = cfg->n_keep;
+    if (w->parser != NULL && cfg->mode == LF_MODE_CHECK)
+        lf_parser_collect(w->parser, on_record_error, w);
     return w->parser != NULL && w->kept != NULL ? 0 : -1;
 }
 
@@ -162,6 +198,9 @@ static void worker_free(worker *w)
     lf_buf_free(&w->scratch);
     lf_buf_free(&w->norm);
     lf_buf_free(&w->quiet);
+    lf_tok_state_free(w->tok);
+    lf_ids_free(&w->ids);
+    lf_ids_free(&w->labels);
     lf_sample_free(&w->sample);
     lf_parser_free(w->parser);
     free(w->kept);
@@ -204,6 +243,65 @@ static size_t sample_ends(const lf_config *cfg, const lf_conversation *conv, siz
     return 1;
 }
 
+/* Encode w->sample into w->ids (and w->labels for -t tokens). */
+static lf_code sample_tokens(worker *w, const lf_rawrec *rec, lf_error *e)
+{
+    const lf_config *cfg = w->cfg;
+    lf_ids *labels = cfg->wr.format == LF_FORMAT_TOKENS && cfg->mode == LF_MODE_CONVERT ? &w->labels : NULL;
+    lf_code rc = lf_sample_tokens(w->tok, w->tokenizer, &w->sample, cfg->wr.train_on, &w->ids, labels, e);
+    if (lf_code_is_data(rc))
+        lf_error_at(e, rec->file, rec->line, rec->column);
+    return rc;
+}
+
+/* A sample over --max-tokens: apply --overlong.  *end is the message the
+ * sample ends at (drop-turns moves it back); *keep is cleared when the
+ * sample is dropped. */
+static lf_code overlong(worker *w, const lf_rawrec *rec, const lf_conversation *conv, int prompt, size_t *end,
+                        item *it, int *keep, lf_error *e)
+{
+    const lf_config *cfg = w->cfg;
+    size_t max = cfg->max_tokens, n = w->ids.n;
+    if (n > it->longest)
+        it->longest = n;
+    switch (cfg->overlong) {
+    case LF_OVERLONG_ERROR:
+        lf_error_set(e, LF_E_TOO_LONG, "the sample has %zu tokens, over --max-tokens %zu", n, max);
+        lf_error_at(e, rec->file, rec->line, rec->column);
+        return LF_E_TOO_LONG;
+    case LF_OVERLONG_TRUNCATE:
+        w->ids.n = max;
+        if (w->labels.n > max)
+            w->labels.n = max;
+        it->truncated++;
+        return LF_OK;
+    case LF_OVERLONG_DROP_TURNS:
+        /* the same conversation ending at an earlier assistant turn */
+        for (size_t m = *end - 1; !prompt && !cfg->split_turns && m-- > 0;) {
+            if (conv->msgs[m].role != LF_ROLE_ASSISTANT)
+                continue;
+            lf_code rc = render_prefix(w, rec, conv, m + 1, e);
+            if (rc == LF_OK)
+                rc = sample_tokens(w, rec, e);
+            if (rc != LF_OK)
+                return rc;
+            if (w->ids.n <= max) {
+                *end = m + 1;
+                it->shortened++;
+                return LF_OK;
+            }
+        }
+        it->dropped++;                  /* no shorter sample fits */
+        *keep = 0;
+        return LF_OK;
+    case LF_OVERLONG_DROP:
+    default:
+        it->dropped++;
+        *keep = 0;
+        return LF_OK;
+    }
+}
+
 /* Does the run need each record's conversation hash? */
 static int needs_hash(const lf_config *cfg)
 {
@@ -224,7 +322,11 @@ static lf_code convert_record(worker *w, batch *b, item *it, const lf_rawrec *re
     *bad = 0;
     it->samples = 0;
     it->cut0 = b->ncuts;
+    w->cur = b;
+    w->reported = 0;
     lf_code rc = lf_record_parse(w->parser, rec, &conv, e);
+    if (w->failed)
+        return lf_error_set(e, LF_E_NOMEM, "out of memory");
     /* Kept values are written once, here, in Python's form: a value Python
      * could not write either (an integer of over 4300 digits) is this
      * record's error, at the value; the samples then copy the bytes. */
@@ -270,16 +372,31 @@ static lf_code convert_record(worker *w, batch *b, item *it, const lf_rawrec *re
         }
     }
     for (size_t k = 0; rc == LF_OK && k < n_ends; k++) {
-        rc = render_prefix(w, rec, conv, w->ends[k], e);
+        size_t end = w->ends[k];
+        rc = render_prefix(w, rec, conv, end, e);
         if (rc != LF_OK || check)
             continue;
-        if (cfg->wr.format == LF_FORMAT_MESSAGES)
-            rc = lf_format_messages(out, conv, w->ends[k], prompt, w->kept, cfg->n_keep, e);
+        int keep = 1;
+        if (w->tok != NULL) {
+            rc = sample_tokens(w, rec, e);
+            if (rc == LF_OK && cfg->max_tokens > 0 && w->ids.n > cfg->max_tokens)
+                rc = overlong(w, rec, conv, prompt, &end, it, &keep, e);
+            if (rc != LF_OK || !keep)
+                continue;
+        }
+        if (cfg->mode == LF_MODE_COUNT_TOKENS && cfg->count_total)
+            rc = LF_OK;                     /* only the total, at the end */
+        else if (cfg->mode == LF_MODE_COUNT_TOKENS)
+            rc = lf_format_count(out, w->ids.n, w->kept, cfg->n_keep, e);
+        else if (cfg->wr.format == LF_FORMAT_TOKENS)
+            rc = lf_format_tokens(out, w->ids.v, w->labels.v, w->ids.n, cfg->attention_mask, w->kept, cfg->n_keep, e);
+        else if (cfg->wr.format == LF_FORMAT_MESSAGES)
+            rc = lf_format_messages(out, conv, end, prompt, w->kept, cfg->n_keep, e);
         else
             rc = lf_format_sample(out, &cfg->wr, &w->sample, w->kept, cfg->n_keep, e);
         if (lf_code_is_data(rc))            /* a kept value that cannot be written */
             lf_error_at(e, rec->file, rec->line, rec->column);
-        else if (rc == LF_OK && batch_cut(b) != 0)
+        else if (rc == LF_OK && batch_cut(b, (uint32_t)w->ids.n) != 0)
             rc = lf_error_set(e, LF_E_NOMEM, "out of memory");
         else if (rc == LF_OK)
             it->samples++;
@@ -291,14 +408,19 @@ static lf_code convert_record(worker *w, batch *b, item *it, const lf_rawrec *re
     }
     lf_parser_release(w->parser);
     if (rc != LF_OK) {
-        out->len = mark;                    /* the record is written whole or not at all */
+        if (!check)
+            out->len = mark;                /* the record is written whole or not at all */
         b->ncuts = it->cut0;
         it->samples = 0;
+        it->dropped = it->truncated = it->shortened = 0;
     }
     if (lf_code_is_data(rc)) {
         *bad = 1;
-        if (check && lf_diag_format(out, &w->diag, 1, lf_code_name(e->code), e) != 0)
-            return lf_error_set(e, LF_E_NOMEM, "out of memory");
+        if (check && w->reported == 0) {    /* not yet written by on_record_error */
+            if (lf_diag_format(out, &w->diag, 1, lf_code_name(e->code), e) != 0)
+                return lf_error_set(e, LF_E_NOMEM, "out of memory");
+            b->errors++;
+        }
         return LF_OK;
     }
     return rc;
@@ -323,11 +445,13 @@ static void process_batch(worker *w, batch *b)
             }
             if (bad)
                 it->err = e;
-        } else if (w->cfg->mode == LF_MODE_CHECK &&
-                   lf_diag_format(&b->out, &w->diag, 1, lf_code_name(it->err.code), &it->err) != 0) {
-            lf_error_set(&b->sys, LF_E_NOMEM, "out of memory");
-            b->n = i;
-            return;
+        } else if (w->cfg->mode == LF_MODE_CHECK) {
+            if (lf_diag_format(&b->out, &w->diag, 1, lf_code_name(it->err.code), &it->err) != 0) {
+                lf_error_set(&b->sys, LF_E_NOMEM, "out of memory");
+                b->n = i;
+                return;
+            }
+            b->errors++;
         }
         it->out_end = b->out.len;
     }
@@ -574,6 +698,7 @@ typedef struct run {
     lf_out *sinks[LF_MAX_SPLITS]; /* one per split; [0] is `out` without --split */
     seen_set seen;
     shuffler shuf;
+    lf_tokenizer *tokenizer;    /* --tokenizer, shared by the workers */
     const char *file_shapes_of; /* --check: the file whose shapes are in `shapes` */
     unsigned shapes;            /* bit per lf_shape seen in it */
     lf_shape first_shape;
@@ -706,6 +831,94 @@ static lf_code check_sequence(run *r, const batch *b, const item *it, lf_error *
     return c;
 }
 
+#define TOKEN_HIST 65536
+
+/* Count one written sample of n tokens.  0 or -1. */
+static int count_tokens(lf_stats *st, uint32_t n)
+{
+    st->tokens += n;
+    if (n < TOKEN_HIST) {
+        if (st->token_hist == NULL && (st->token_hist = calloc(TOKEN_HIST, sizeof *st->token_hist)) == NULL)
+            return -1;
+        st->token_hist_len = TOKEN_HIST;
+        st->token_hist[n]++;
+        return 0;
+    }
+    if (st->n_token_long == st->cap_token_long) {
+        size_t cap = st->cap_token_long ? st->cap_token_long * 2 : 64;
+        uint32_t *v = realloc(st->token_long, cap * sizeof *v);
+        if (v == NULL)
+            return -1;
+        st->token_long = v;
+        st->cap_token_long = cap;
+    }
+    st->token_long[st->n_token_long++] = n;
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+uint64_t lf_stats_token_quantile(const lf_stats *st, double q)
+{
+    uint64_t total = st->n_token_long;
+    for (size_t i = 0; i < st->token_hist_len; i++)
+        total += st->token_hist[i];
+    if (total == 0)
+        return 0;
+    /* nearest rank: the smallest value with at least ceil(q * total) samples at or below it */
+    uint64_t rank = (uint64_t)(q * (double)total);
+    if ((double)rank < q * (double)total)
+        rank++;
+    if (rank == 0)
+        rank = 1;
+    uint64_t seen = 0;
+    for (size_t i = 0; i < st->token_hist_len; i++)
+        if ((seen += st->token_hist[i]) >= rank)
+            return i;
+    qsort(st->token_long, st->n_token_long, sizeof *st->token_long, cmp_u32);
+    return st->token_long[rank - seen - 1];
+}
+
+/* A record with samples over --max-tokens: count them, list the record in
+ * the rejects file; when none of its samples is left it counts as rejected
+ * (without stopping the run: dropping is what --overlong asked for). */
+static lf_code overlong_note(run *r, const batch *b, const item *it, lf_error *err)
+{
+    lf_stats *st = r->st;
+    st->samples_dropped += it->dropped;
+    st->samples_truncated += it->truncated;
+    st->samples_shortened += it->shortened;
+    lf_error e = LF_ERROR_INIT;
+    unsigned long long max = (unsigned long long)r->cfg->max_tokens, longest = (unsigned long long)it->longest;
+    if (it->samples == 0)
+        lf_error_set(&e, LF_E_TOO_LONG, "%s over --max-tokens %llu (%llu tokens): dropped",
+                     it->dropped == 1 ? "the sample is" : "every sample is", max, longest);
+    else if (it->dropped + it->truncated + it->shortened == 1)
+        lf_error_set(&e, LF_E_TOO_LONG, "a sample over --max-tokens %llu (%llu tokens) was %s", max, longest,
+                     it->dropped ? "dropped" : it->truncated ? "truncated" : "shortened by whole turns");
+    else
+        lf_error_set(&e, LF_E_TOO_LONG,
+                     "samples over --max-tokens %llu (up to %llu tokens): %u dropped, %u truncated, %u shortened", max,
+                     longest, it->dropped, it->truncated, it->shortened);
+    lf_error_at(&e, b->file, it->line, it->column);
+    if (it->samples == 0) {
+        st->rejected++;
+        st->rejected_by[LF_E_TOO_LONG]++;
+        if (st->rejected == 1)
+            st->first_reject = e;
+    }
+    report(r, &e);
+    if (r->rej != NULL) {
+        lf_rawrec rec = item_rec(b, it);
+        return lf_write_reject(r->rej, &e, &rec, err);
+    }
+    return LF_OK;
+}
+
 /* Emit a processed batch record by record: --check's diagnostics, or each
  * record's samples through --dedup, --split and --shuffle. */
 static lf_code emit_each(run *r, batch *b, lf_error *err)
@@ -716,6 +929,7 @@ static lf_code emit_each(run *r, batch *b, lf_error *err)
     lf_code rc = LF_OK;
     for (int w = 0; w < LF_W_COUNT; w++)
         st->warnings_by[w] += b->warnings[w];
+    st->errors += b->errors;
     for (size_t i = 0; i < b->n && rc == LF_OK; i++) {
         item *it = &b->items[i];
         size_t start = i > 0 ? b->items[i - 1].out_end : 0;
@@ -755,6 +969,10 @@ static lf_code emit_each(run *r, batch *b, lf_error *err)
                 continue;
             }
         }
+        if (it->dropped + it->truncated + it->shortened > 0) {
+            if ((rc = overlong_note(r, b, it, err)) != LF_OK || it->samples == 0)
+                continue;
+        }
         st->records_converted++;
         unsigned k = split_of(cfg, it->hash);
         size_t from = start;
@@ -762,6 +980,8 @@ static lf_code emit_each(run *r, batch *b, lf_error *err)
             size_t to = b->cuts[it->cut0 + s];
             rc = put_sample(r, k, b->out.data + from, to - from, err);
             from = to;
+            if (r->tokenizer != NULL && count_tokens(st, b->toks[it->cut0 + s]) != 0)
+                rc = lf_error_set(err, LF_E_NOMEM, "out of memory");
         }
         st->samples_written += it->samples;
         st->split_samples[k] += it->samples;
@@ -994,7 +1214,7 @@ static lf_code run_start(run *r, const lf_record_opts *rec_opts, lf_error *err)
     if (r->workers == NULL)
         return lf_error_set(err, LF_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n_workers; i++)
-        if (worker_init(&r->workers[i], r->cfg, rec_opts) != 0) {
+        if (worker_init(&r->workers[i], r->cfg, rec_opts, r->tokenizer) != 0) {
             for (size_t j = 0; j <= i; j++)
                 worker_free(&r->workers[j]);
             free(r->workers);
@@ -1392,9 +1612,19 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
         r.tools_text = tools_text;
         r.tools_len = len;
     }
+    if (cfg->tokenizer_path != NULL) {
+        rc = lf_tokenizer_load(cfg->tokenizer_path, &r.tokenizer, err);
+        if (rc == LF_OK)
+            rc = lf_tokens_check(r.tokenizer, err);
+        if (rc != LF_OK) {
+            if (err->file == NULL)
+                lf_error_at(err, cfg->tokenizer_path, 0, 0);
+            goto done;
+        }
+    }
     if ((rc = run_start(&r, &rec_opts, err)) != LF_OK)
         goto done;
-    r.each = cfg->dedup || cfg->n_splits > 0 || cfg->shuffle > 0 || cfg->mode == LF_MODE_CHECK;
+    r.each = cfg->dedup || cfg->n_splits > 0 || cfg->shuffle > 0 || cfg->mode == LF_MODE_CHECK || r.tokenizer != NULL;
     r.seen.keep_pos = cfg->mode == LF_MODE_CHECK;
     if (cfg->shuffle > 0) {
         if ((r.shuf.v = calloc(cfg->shuffle, sizeof *r.shuf.v)) == NULL) {
@@ -1469,18 +1699,29 @@ done:
         }
         lf_out_abort(r.rej);
     }
+    if (rc == LF_OK && cfg->mode == LF_MODE_COUNT_TOKENS && cfg->count_total && r.out != NULL) {
+        char line[64];
+        snprintf(line, sizeof line, "{\"tokens\": %llu}\n", (unsigned long long)st->tokens);
+        rc = lf_out_append(r.out, line, strlen(line), err);
+    }
     /* Standard output keeps the samples before a bad record, as a pipe
      * would have seen them anyway; a file is all or nothing. */
     int keep = rc == LF_OK || (rc == LF_E_IO && open_failed != LF_OK) || (cfg->output == NULL && lf_code_is_data(rc));
     rc = close_outputs(&r, keep, rc, err);
     seen_free(&r.seen);
     shuffler_free(&r.shuf);
+    lf_tokenizer_free(r.tokenizer);
     free(tools_text);
     return rc;
 }
 
 void lf_stats_free(lf_stats *st)
 {
+    free(st->token_hist);
+    free(st->token_long);
+    st->token_hist = NULL;
+    st->token_long = NULL;
+    st->token_hist_len = st->n_token_long = st->cap_token_long = 0;
     if (st->owned != NULL) {
         lf_plan_free(st->owned);
         free(st->owned);
@@ -1527,8 +1768,26 @@ int lf_stats_format(const lf_stats *st, const lf_config *cfg, int json, lf_buf *
                      k + 1 == cfg->n_splits ? "}" : "");
             rc |= lf_buf_puts(out, line);
         }
+        if (cfg != NULL && cfg->tokenizer_path != NULL) {
+            snprintf(line, sizeof line,
+                     ", \"tokens\": %llu, \"tokens_per_sample\": {\"min\": %llu, \"median\": %llu, \"p99\": %llu, "
+                     "\"max\": %llu}",
+                     (unsigned long long)st->tokens, (unsigned long long)lf_stats_token_quantile(st, 0),
+                     (unsigned long long)lf_stats_token_quantile(st, 0.5),
+                     (unsigned long long)lf_stats_token_quantile(st, 0.99),
+                     (unsigned long long)lf_stats_token_quantile(st, 1));
+            rc |= lf_buf_puts(out, line);
+            if (cfg->max_tokens > 0) {
+                snprintf(line, sizeof line,
+                         ", \"samples_dropped\": %llu, \"samples_truncated\": %llu, \"samples_shortened\": %llu",
+                         (unsigned long long)st->samples_dropped, (unsigned long long)st->samples_truncated,
+                         (unsigned long long)st->samples_shortened);
+                rc |= lf_buf_puts(out, line);
+            }
+        }
         if (cfg != NULL && cfg->mode == LF_MODE_CHECK) {
-            snprintf(line, sizeof line, ", \"warnings\": %llu, \"warnings_by_kind\": {", (unsigned long long)warnings);
+            snprintf(line, sizeof line, ", \"errors\": %llu, \"warnings\": %llu, \"warnings_by_kind\": {",
+                     (unsigned long long)st->errors, (unsigned long long)warnings);
             rc |= lf_buf_puts(out, line);
             first = 1;
             for (int w = 0; w < LF_W_COUNT; w++) {
@@ -1566,8 +1825,22 @@ int lf_stats_format(const lf_stats *st, const lf_config *cfg, int json, lf_buf *
         snprintf(line, sizeof line, "  samples in %s: %llu\n", cfg->splits[k].name, (unsigned long long)st->split_samples[k]);
         rc |= lf_buf_puts(out, line);
     }
+    if (cfg != NULL && cfg->tokenizer_path != NULL) {
+        snprintf(line, sizeof line, "tokens: %llu\n  per sample: min %llu, median %llu, p99 %llu, max %llu\n",
+                 (unsigned long long)st->tokens, (unsigned long long)lf_stats_token_quantile(st, 0),
+                 (unsigned long long)lf_stats_token_quantile(st, 0.5), (unsigned long long)lf_stats_token_quantile(st, 0.99),
+                 (unsigned long long)lf_stats_token_quantile(st, 1));
+        rc |= lf_buf_puts(out, line);
+        if (cfg->max_tokens > 0) {
+            snprintf(line, sizeof line, "samples over --max-tokens: %llu dropped, %llu truncated, %llu shortened\n",
+                     (unsigned long long)st->samples_dropped, (unsigned long long)st->samples_truncated,
+                     (unsigned long long)st->samples_shortened);
+            rc |= lf_buf_puts(out, line);
+        }
+    }
     if (cfg != NULL && cfg->mode == LF_MODE_CHECK) {
-        snprintf(line, sizeof line, "warnings: %llu\n", (unsigned long long)warnings);
+        snprintf(line, sizeof line, "errors: %llu\nwarnings: %llu\n", (unsigned long long)st->errors,
+                 (unsigned long long)warnings);
         rc |= lf_buf_puts(out, line);
         for (int w = 0; w < LF_W_COUNT; w++) {
             if (st->warnings_by[w] == 0)

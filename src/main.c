@@ -17,7 +17,7 @@
 #include "llamafmt/options.h"
 
 #ifndef LLAMAFMT_VERSION
-#define LLAMAFMT_VERSION "0.1.0"
+#error "LLAMAFMT_VERSION comes from the project version in CMakeLists.txt"
 #endif
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
@@ -206,14 +206,18 @@ int main(int argc, char **argv)
                 (unsigned long long)st.files_failed, st.files_failed == 1 ? "" : "s", err.file ? err.file : "?");
     else if (rc != LF_OK)
         print_error(&err, u.color);
+    if (cfg.mode == LF_MODE_COUNT_TOKENS && !cfg.count_total && rc == LF_OK && !cfg.quiet)
+        fprintf(stderr, "llamafmt: %llu tokens in %llu samples\n", (unsigned long long)st.tokens,
+                (unsigned long long)st.samples_written);
     if (cfg.mode == LF_MODE_CHECK) {
         uint64_t warnings = 0;
         for (int w = 0; w < LF_W_COUNT; w++)
             warnings += st.warnings_by[w];
         if (!cfg.quiet && rc == LF_OK)
-            fprintf(stderr, "llamafmt: checked %llu record%s: %llu error%s, %llu warning%s\n",
-                    (unsigned long long)st.records_read, st.records_read == 1 ? "" : "s", (unsigned long long)st.rejected,
-                    st.rejected == 1 ? "" : "s", (unsigned long long)warnings, warnings == 1 ? "" : "s");
+            fprintf(stderr, "llamafmt: checked %llu record%s: %llu error%s in %llu record%s, %llu warning%s\n",
+                    (unsigned long long)st.records_read, st.records_read == 1 ? "" : "s", (unsigned long long)st.errors,
+                    st.errors == 1 ? "" : "s", (unsigned long long)st.rejected, st.rejected == 1 ? "" : "s",
+                    (unsigned long long)warnings, warnings == 1 ? "" : "s");
         if (rc == LF_OK && st.rejected > 0)
             rc = st.first_reject.code;      /* exit 1: there are errors */
     } else if (st.rejected > 0 && (rc == LF_OK || st.files_failed > 0) && !cfg.quiet) {

@@ -877,6 +877,8 @@ lf_code lf_options_parse(lf_config *cfg, int argc, char **argv, lf_error *err)
                          : cfg->max_tokens > 0             ? "--max-tokens"
                                                            : "--to tokens");
     }
+    if (cfg->overlong == LF_OVERLONG_TRUNCATE && cfg->wr.format != LF_FORMAT_TOKENS && cfg->mode != LF_MODE_COUNT_TOKENS)
+        return usage(err, "--overlong=truncate cuts token ids: it needs --to tokens or --count-tokens");
     if (overlong_given && cfg->max_tokens == 0)
         return lf_error_set(err, LF_E_USAGE, "--overlong only matters with --max-tokens");
     if (cfg->attention_mask && cfg->wr.format != LF_FORMAT_TOKENS)

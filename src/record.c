@@ -77,7 +77,15 @@ struct lf_parser {
     lf_json_text *opt_tools;    /* the specs of --tools, computed once */
     size_t n_opt_tools;
     int opt_tools_ready;
+    void (*on_error)(void *ctx, const lf_error *e);  /* lf_parser_collect */
+    void *on_error_ctx;
 };
+
+void lf_parser_collect(lf_parser *p, void (*on_error)(void *ctx, const lf_error *e), void *ctx)
+{
+    p->on_error = on_error;
+    p->on_error_ctx = ctx;
+}
 
 static void free_extra(lf_parser *p)
 {
@@ -650,7 +658,32 @@ typedef struct ctx {
     lf_parser *p;
     const lf_rawrec *rec;
     lf_error *err;
+    lf_error first;             /* collecting: the first error, returned at the end */
 } ctx;
+
+/* A data error of one message.  Without a collector it ends the parse
+ * (returned); with one (lf_parser_collect) it is reported and the parse
+ * goes on with the next message, the first error being returned at the end
+ * (collected()). */
+static lf_code collect(ctx *c, lf_code rc)
+{
+    lf_parser *p = c->p;
+    if (p->on_error == NULL || !lf_code_is_data(rc))
+        return rc;
+    p->on_error(p->on_error_ctx, c->err);
+    if (c->first.code == LF_OK)
+        c->first = *c->err;
+    lf_error_clear(c->err);
+    return LF_OK;
+}
+
+static lf_code collected(ctx *c)
+{
+    if (c->first.code == LF_OK)
+        return LF_OK;
+    *c->err = c->first;
+    return c->first.code;
+}
 
 /* Fail with code at path; returns code. */
 static lf_code fail_at(ctx *c, const lf_path *path, lf_code code, const char *fmt, ...)
@@ -1052,6 +1085,82 @@ static lf_code record_system(ctx *c, const cJSON *root)
 }
 
 /* messages / sharegpt: a list of {role, content} objects. */
+/* One message of a message list. */
+static lf_code parse_message(ctx *c, const cJSON *msg, lf_path mp, lf_shape shape, const char *rk, const char *ck)
+{
+    lf_code rc;
+    if (!cJSON_IsObject(msg))
+        return fail_at(c, &mp, LF_E_TYPE, "a message must be an object, found %s", type_name(msg));
+    const cJSON *rv, *cv, *tc;
+    if ((rc = get(c, msg, &mp, rk, &rv)) != LF_OK || (rc = get(c, msg, &mp, ck, &cv)) != LF_OK ||
+        (rc = get(c, msg, &mp, "tool_calls", &tc)) != LF_OK)
+        return rc;
+    lf_path rp = path_key(mp, rk), cp = path_key(mp, ck);
+    if (rv == NULL)
+        return fail_at(c, &mp, LF_E_SHAPE, "missing key \"%s\"", rk);
+    if (!cJSON_IsString(rv))
+        return fail_at(c, &rp, LF_E_TYPE, "expected a string, found %s", type_name(rv));
+    lf_tool_call *call = NULL;
+    lf_role role;
+    if (shape == LF_SHAPE_SHAREGPT && strcmp(rv->valuestring, "function_call") == 0) {
+        /* ShareGPT: the value is a JSON string {"name", "arguments"} */
+        cJSON *tree;
+        if (!cJSON_IsString(cv))
+            return fail_at(c, cv ? &cp : &mp, LF_E_TYPE, "a function_call value must be a JSON string, found %s",
+                           type_name(cv));
+        if ((rc = parse_embedded(c, cv->valuestring, &cp, "the function_call value", &tree)) != LF_OK ||
+            (rc = tool_call(c, tree, 1, cv->valuestring, strlen(cv->valuestring), path0(), cp, &call)) != LF_OK)
+            return rc;
+        if ((rc = push(c, LF_ROLE_ASSISTANT, "", 0, &mp)) != LF_OK)
+            return rc;
+        c->p->msgs[c->p->n - 1].call = call;
+        return LF_OK;
+    }
+    if ((rc = resolve_role(c, rv->valuestring, shape, &rp, &role)) != LF_OK)
+        return rc;
+    lf_path tp = path_key(mp, "tool_calls");
+    int no_calls = tc != NULL && (cJSON_IsNull(tc) || (cJSON_IsArray(tc) && tc->child == NULL));
+    if (tc != NULL && !(no_calls && c->p->opts->lenient_tool_calls)) {
+        if (role != LF_ROLE_ASSISTANT)
+            return fail_at(c, &tp, LF_E_TOOL, "only assistant messages can carry tool_calls");
+        if (no_calls)
+            return fail_at(c, &tp, LF_E_TOOL, "tool_calls is %s (use --lenient-tool-calls to read it as no call)",
+                           cJSON_IsNull(tc) ? "null" : "empty");
+        if (!cJSON_IsArray(tc))
+            return fail_at(c, &tp, LF_E_TYPE, "tool_calls must be an array, found %s", type_name(tc));
+        if (tc->child->next != NULL)
+            return fail_at(c, &tp, LF_E_TOOL, "more than one tool call in one message (Llama 3.1 makes one call at a time)");
+        lf_path fp = path_index(tp, 0);
+        if ((rc = tool_call(c, tc->child, 0, c->rec->data, c->rec->len, fp, fp, &call)) != LF_OK)
+            return rc;
+        /* the official template ignores the content of a call; Meta's
+         * format writes it before the call */
+        const char *text = "";
+        size_t n = 0;
+        if (cv != NULL && !cJSON_IsNull(cv) && (rc = content_text(c, cv, &cp, &text, &n)) != LF_OK)
+            return rc;
+        if ((rc = push(c, role, text, n, &mp)) != LF_OK)
+            return rc;
+        c->p->msgs[c->p->n - 1].call = call;
+        return LF_OK;
+    }
+    if (cv == NULL || (cJSON_IsNull(cv) && role != LF_ROLE_IPYTHON))
+        return fail_at(c, cv ? &cp : &mp, LF_E_TYPE, "%s content (only an assistant message with tool_calls may omit it)",
+                       cv ? "null" : "missing");
+    if (role == LF_ROLE_IPYTHON && !cJSON_IsString(cv)) {
+        /* a structured tool result: rendered from its JSON text */
+        if ((rc = push(c, role, "", 0, &mp)) != LF_OK)
+            return rc;
+        c->p->msgs[c->p->n - 1].json = raw_value(c->rec->data, c->rec->len, &cp);
+        return LF_OK;
+    }
+    const char *text = NULL;
+    size_t n = 0;
+    if ((rc = content_text(c, cv, &cp, &text, &n)) != LF_OK)
+        return rc;
+    return push(c, role, text, n, &mp);
+}
+
 static lf_code parse_list(ctx *c, const cJSON *root, lf_shape shape, const char *list_key,
                           const char *role_key, const char *content_key)
 {
@@ -1071,81 +1180,11 @@ static lf_code parse_list(ctx *c, const cJSON *root, lf_shape shape, const char 
     const cJSON *msg;
     int64_t i = 0;
     cJSON_ArrayForEach(msg, list) {
-        lf_path mp = path_index(lp, i++);
-        if (!cJSON_IsObject(msg))
-            return fail_at(c, &mp, LF_E_TYPE, "a message must be an object, found %s", type_name(msg));
-        const cJSON *rv, *cv, *tc;
-        const char *rk = role_key, *ck = content_key;
-        if ((rc = get(c, msg, &mp, rk, &rv)) != LF_OK || (rc = get(c, msg, &mp, ck, &cv)) != LF_OK ||
-            (rc = get(c, msg, &mp, "tool_calls", &tc)) != LF_OK)
-            return rc;
-        lf_path rp = path_key(mp, rk), cp = path_key(mp, ck);
-        if (rv == NULL)
-            return fail_at(c, &mp, LF_E_SHAPE, "missing key \"%s\"", rk);
-        if (!cJSON_IsString(rv))
-            return fail_at(c, &rp, LF_E_TYPE, "expected a string, found %s", type_name(rv));
-        lf_tool_call *call = NULL;
-        lf_role role;
-        if (shape == LF_SHAPE_SHAREGPT && strcmp(rv->valuestring, "function_call") == 0) {
-            /* ShareGPT: the value is a JSON string {"name", "arguments"} */
-            cJSON *tree;
-            if (!cJSON_IsString(cv))
-                return fail_at(c, cv ? &cp : &mp, LF_E_TYPE, "a function_call value must be a JSON string, found %s",
-                               type_name(cv));
-            if ((rc = parse_embedded(c, cv->valuestring, &cp, "the function_call value", &tree)) != LF_OK ||
-                (rc = tool_call(c, tree, 1, cv->valuestring, strlen(cv->valuestring), path0(), cp, &call)) != LF_OK)
-                return rc;
-            if ((rc = push(c, LF_ROLE_ASSISTANT, "", 0, &mp)) != LF_OK)
-                return rc;
-            c->p->msgs[c->p->n - 1].call = call;
-            continue;
-        }
-        if ((rc = resolve_role(c, rv->valuestring, shape, &rp, &role)) != LF_OK)
-            return rc;
-        lf_path tp = path_key(mp, "tool_calls");
-        int no_calls = tc != NULL && (cJSON_IsNull(tc) || (cJSON_IsArray(tc) && tc->child == NULL));
-        if (tc != NULL && !(no_calls && c->p->opts->lenient_tool_calls)) {
-            if (role != LF_ROLE_ASSISTANT)
-                return fail_at(c, &tp, LF_E_TOOL, "only assistant messages can carry tool_calls");
-            if (no_calls)
-                return fail_at(c, &tp, LF_E_TOOL, "tool_calls is %s (use --lenient-tool-calls to read it as no call)",
-                               cJSON_IsNull(tc) ? "null" : "empty");
-            if (!cJSON_IsArray(tc))
-                return fail_at(c, &tp, LF_E_TYPE, "tool_calls must be an array, found %s", type_name(tc));
-            if (tc->child->next != NULL)
-                return fail_at(c, &tp, LF_E_TOOL, "more than one tool call in one message (Llama 3.1 makes one call at a time)");
-            lf_path fp = path_index(tp, 0);
-            if ((rc = tool_call(c, tc->child, 0, c->rec->data, c->rec->len, fp, fp, &call)) != LF_OK)
-                return rc;
-            /* the official template ignores the content of a call; Meta's
-             * format writes it before the call */
-            const char *text = "";
-            size_t n = 0;
-            if (cv != NULL && !cJSON_IsNull(cv) && (rc = content_text(c, cv, &cp, &text, &n)) != LF_OK)
-                return rc;
-            if ((rc = push(c, role, text, n, &mp)) != LF_OK)
-                return rc;
-            c->p->msgs[c->p->n - 1].call = call;
-            continue;
-        }
-        if (cv == NULL || (cJSON_IsNull(cv) && role != LF_ROLE_IPYTHON))
-            return fail_at(c, cv ? &cp : &mp, LF_E_TYPE, "%s content (only an assistant message with tool_calls may omit it)",
-                           cv ? "null" : "missing");
-        if (role == LF_ROLE_IPYTHON && !cJSON_IsString(cv)) {
-            /* a structured tool result: rendered from its JSON text */
-            if ((rc = push(c, role, "", 0, &mp)) != LF_OK)
-                return rc;
-            c->p->msgs[c->p->n - 1].json = raw_value(c->rec->data, c->rec->len, &cp);
-            continue;
-        }
-        const char *text = NULL;
-        size_t n = 0;
-        if ((rc = content_text(c, cv, &cp, &text, &n)) != LF_OK)
-            return rc;
-        if ((rc = push(c, role, text, n, &mp)) != LF_OK)
+        rc = parse_message(c, msg, path_index(lp, i++), shape, role_key, content_key);
+        if (rc != LF_OK && (rc = collect(c, rc)) != LF_OK)
             return rc;
     }
-    return LF_OK;
+    return collected(c);
 }
 
 static lf_code parse_alpaca(ctx *c, const cJSON *root)
@@ -1397,9 +1436,13 @@ static lf_code check_special(ctx *c)
             continue;
         if (pol == LF_SPECIAL_ERROR) {
             lf_path path = m->path;
-            return fail_at(c, &path, LF_E_SPECIAL,
-                           "content contains the special token text \"%.*s\" (use --special-tokens=strip or allow)",
-                           (int)tl, m->text + at);
+            lf_code rc = collect(c, fail_at(c, &path, LF_E_SPECIAL,
+                                            "content contains the special token text \"%.*s\" (use "
+                                            "--special-tokens=strip or allow)",
+                                            (int)tl, m->text + at));
+            if (rc != LF_OK)
+                return rc;
+            continue;
         }
         /* strip until none is left: removing one can join the halves of another */
         while (at >= 0) {
@@ -1422,6 +1465,8 @@ static lf_code check_special(ctx *c)
             at = lf_find_special(m->text, m->len, &tl);
         }
     }
+    if (collected(c) != LF_OK)
+        return c->err->code;
     /* JSON of tools and calls cannot be stripped without changing its meaning */
     for (size_t i = 0; i < p->n; i++) {
         const lf_message *m = &p->msgs[i];
@@ -1462,8 +1507,12 @@ static lf_code check_structure(ctx *c)
     for (size_t i = 1; i < p->n; i++)
         if (p->msgs[i].role == LF_ROLE_SYSTEM) {
             lf_path path = p->msgs[i].path;
-            return fail_at(c, &path, LF_E_ORDER, "a system message is only allowed as the first message");
+            lf_code rc = collect(c, fail_at(c, &path, LF_E_ORDER, "a system message is only allowed as the first message"));
+            if (rc != LF_OK)
+                return rc;
         }
+    if (collected(c) != LF_OK)
+        return c->err->code;
     const char *ds = p->opts->default_system;
     if (ds != NULL && (p->n == 0 || p->msgs[0].role != LF_ROLE_SYSTEM)) {
         lf_path none = path0();
@@ -1500,7 +1549,7 @@ static lf_code check_structure(ctx *c)
 
 lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversation **conv, lf_error *err)
 {
-    ctx c = {p, rec, err};
+    ctx c = {p, rec, err, LF_ERROR_INIT};
     cJSON_Delete(p->root);
     p->root = NULL;
     arena_reset(&p->mem);
@@ -1557,9 +1606,10 @@ lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversatio
         rc = parse_flat(&c, p->root);
         break;
     }
-    if (rc == LF_OK)
+    /* collecting, the messages that were read are checked too */
+    if (rc == LF_OK || c.first.code != LF_OK)
         rc = check_structure(&c);
-    if (rc == LF_OK)
+    if (rc == LF_OK || c.first.code != LF_OK)
         rc = check_special(&c);
     if (rc != LF_OK)
         return rc;
@@ -1649,7 +1699,7 @@ void lf_parser_release(lf_parser *p)
 lf_code lf_record_raw_value(lf_parser *p, const lf_rawrec *rec, const char *key, const char **text, size_t *len,
                             lf_error *err)
 {
-    ctx c = {p, rec, err};
+    ctx c = {p, rec, err, LF_ERROR_INIT};
     lf_path base = path0();
     const cJSON *v;
     lf_code rc = get(&c, p->root, &base, key, &v);

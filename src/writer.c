@@ -265,6 +265,74 @@ static lf_code open_record(lf_buf *b, const lf_kept *kept, size_t n_kept, lf_err
     return LF_OK;
 }
 
+/* A JSON array of integers, written without printf. */
+static int put_ints(lf_buf *b, const int32_t *v, size_t n)
+{
+    if (lf_buf_reserve(b, n * 13 + 2) != 0)   /* ", -2147483648" at most */
+        return -1;
+    char *p = b->data + b->len;
+    *p++ = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            *p++ = ',', *p++ = ' ';
+        int64_t x = v[i];
+        if (x < 0)
+            *p++ = '-', x = -x;
+        char tmp[12];
+        int k = 0;
+        do
+            tmp[k++] = (char)('0' + x % 10);
+        while ((x /= 10) > 0);
+        while (k > 0)
+            *p++ = tmp[--k];
+    }
+    *p++ = ']';
+    b->len = (size_t)(p - b->data);
+    return 0;
+}
+
+lf_code lf_format_tokens(lf_buf *b, const int32_t *ids, const int32_t *labels, size_t n, int mask, const lf_kept *kept,
+                         size_t n_kept, lf_error *err)
+{
+    size_t mark = b->len;
+    lf_code c = open_record(b, kept, n_kept, err);
+    if (c != LF_OK) {
+        b->len = mark;
+        return c;
+    }
+    int rc = lf_buf_puts(b, "\"input_ids\": ") | put_ints(b, ids, n);
+    if (labels != NULL)
+        rc |= lf_buf_puts(b, ", \"labels\": ") | put_ints(b, labels, n);
+    if (mask) {
+        rc |= lf_buf_puts(b, ", \"attention_mask\": [");
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc |= lf_buf_puts(b, i ? ", 1" : "1");
+        rc |= lf_buf_putc(b, ']');
+    }
+    if (rc != 0 || lf_buf_append(b, "}\n", 2) != 0) {
+        b->len = mark;
+        return nomem(err);
+    }
+    return LF_OK;
+}
+
+lf_code lf_format_count(lf_buf *b, uint64_t n, const lf_kept *kept, size_t n_kept, lf_error *err)
+{
+    size_t mark = b->len;
+    lf_code c = open_record(b, kept, n_kept, err);
+    if (c != LF_OK) {
+        b->len = mark;
+        return c;
+    }
+    char num[48];
+    snprintf(num, sizeof num, "\"tokens\": %llu}\n", (unsigned long long)n);
+    if (lf_buf_puts(b, num) != 0) {
+        b->len = mark;
+        return nomem(err);
+    }
+    return LF_OK;
+}
+
 /* The trainable byte ranges, adjacent ones merged: [[a, b], [c, d]]. */
 static int put_spans(lf_buf *b, const lf_sample *s, lf_train_on rule)
 {

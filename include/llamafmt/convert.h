@@ -16,6 +16,12 @@
  * --on-error=skip it is reported, the other inputs are converted and
  * LF_E_IO is returned at the end.
  *
+ * With --tokenizer, samples are token ids (-t tokens) or counts
+ * (--count-tokens), and --max-tokens applies --overlong: dropped samples do
+ * not stop the run whatever --on-error says; a record none of whose samples
+ * is left counts as rejected (too_long), and every record with a dropped,
+ * cut or shortened sample is listed in the rejects file.
+ *
  * --check (cfg->mode) writes diagnostics instead of samples, one line each
  * (lint.h), checks every record whatever --on-error says and returns LF_OK
  * unless a system error stops it: the caller tells errors by
@@ -53,6 +59,16 @@ typedef struct lf_stats {
     uint64_t duplicates;            /* --dedup: records dropped as seen before */
     uint64_t split_samples[LF_MAX_SPLITS]; /* --split: samples written to each */
     uint64_t warnings_by[LF_W_COUNT];      /* --check */
+    uint64_t errors;                /* --check: errors reported (a record may have several) */
+    /* tokens (with --tokenizer) */
+    uint64_t tokens;                /* in the samples written */
+    uint64_t samples_dropped;       /* --max-tokens: dropped (drop, or drop-turns finding no fit) */
+    uint64_t samples_truncated;     /* cut at --max-tokens */
+    uint64_t samples_shortened;     /* drop-turns: trailing turns removed until it fit */
+    uint64_t *token_hist;           /* samples written by their number of tokens, below ... */
+    size_t token_hist_len;          /* ... this; longer ones are in token_long */
+    uint32_t *token_long;
+    size_t n_token_long, cap_token_long;
     lf_error first_reject;          /* valid when rejected > 0 */
     void *owned;                    /* the file names errors may point to (walked inputs) */
 } lf_stats;
@@ -81,6 +97,10 @@ typedef struct lf_hooks {
 lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *stats, lf_error *err);
 
 void lf_stats_free(lf_stats *stats);
+
+/* The token count at quantile q (0..1) of the samples written, by the
+ * nearest-rank method; 0 when there are none. */
+uint64_t lf_stats_token_quantile(const lf_stats *st, double q);
 
 /* Where split `name` of output `path` goes: with -O (outdir given, path
  * under it) OUTDIR/NAME/REST, else the name inserted before the extension

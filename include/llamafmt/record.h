@@ -132,6 +132,13 @@ typedef struct lf_parser lf_parser;
 lf_parser *lf_parser_new(const lf_record_opts *opts);
 void lf_parser_free(lf_parser *p);
 
+/* Report every data error of the messages of a record, not only the first
+ * (--check): each goes to on_error (position included) as it is found, the
+ * parse goes on with the next message, and lf_record_parse() returns the
+ * first.  Errors that leave nothing to go on with (bad JSON, no message
+ * list) are returned only.  NULL: stop at the first error (the default). */
+void lf_parser_collect(lf_parser *p, void (*on_error)(void *ctx, const lf_error *e), void *ctx);
+
 /* Parse and validate one record.  Returns 0 and sets *conv, or an error code
  * with err filled (position included). */
 lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversation **conv,

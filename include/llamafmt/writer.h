@@ -20,6 +20,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "llamafmt/buf.h"
 #include "llamafmt/codec.h"
@@ -106,6 +107,14 @@ lf_code lf_write_messages(lf_out *o, const lf_conversation *conv, size_t n, int 
                           size_t n_kept, lf_error *err);
 lf_code lf_format_messages(lf_buf *b, const lf_conversation *conv, size_t n, int prompt, const lf_kept *kept,
                            size_t n_kept, lf_error *err);
+
+/* Append {"input_ids": [...], "labels": [...]} (labels NULL: left out), with
+ * "attention_mask": [1, ...] when mask is set, kept keys first. */
+lf_code lf_format_tokens(lf_buf *b, const int32_t *ids, const int32_t *labels, size_t n, int mask, const lf_kept *kept,
+                         size_t n_kept, lf_error *err);
+
+/* Append {"tokens": n}, kept keys first (--count-tokens). */
+lf_code lf_format_count(lf_buf *b, uint64_t n, const lf_kept *kept, size_t n_kept, lf_error *err);
 
 /* Append one rejected record as JSONL:
  * {"file", "line", "column", "error", "record"} with the record's original

@@ -39,7 +39,7 @@ begin "--check: a clean file"
 lf --check clean.jsonl
 want_status 0
 want_out_empty
-want_err_line 'llamafmt: checked 2 records: 0 errors, 0 warnings'
+want_err_line 'llamafmt: checked 2 records: 0 errors in 0 records, 0 warnings'
 end
 
 # line 1: whitespace, empty assistant, unused key; 2: another shape;
@@ -70,13 +70,31 @@ lint.jsonl:6:91: warning[unused_key]: weight: not read by the messages shape: it
 lint.jsonl:6:1: warning[duplicate]: the same conversation as lint.jsonl:1
 EOF
 want_out_file want
-want_err_line 'llamafmt: checked 6 records: 2 errors, 10 warnings'
+want_err_line 'llamafmt: checked 6 records: 2 errors in 2 records, 10 warnings'
 end
 
 begin "--check: the same report for any number of threads"
 lf --check -j 4 lint.jsonl
 want_status 1
 want_out_file want
+end
+
+begin "--check: every error of a record's messages, not only the first"
+printf '%s\n' '{"messages":[{"role":"bot","content":"a"},{"role":"user","content":3},{"role":"user","content":"<|eot_id|>"},{"role":"system","content":"x"},{"role":"assistant","content":"<|eom_id|>"}]}' >multi.jsonl
+lf --check multi.jsonl
+want_status 1
+cat >want.multi <<'EOF'
+multi.jsonl:1:22: error[role]: messages[0].role: unknown role "bot" (add --role-map bot=user)
+multi.jsonl:1:68: error[type]: messages[1].content: content must be a string or a list of text parts, found a number
+multi.jsonl:1:110: error[order]: messages[3]: a system message is only allowed as the first message
+multi.jsonl:1:71: error[special_token]: messages[2]: content contains the special token text "<|eot_id|>" (use --special-tokens=strip or allow)
+multi.jsonl:1:142: error[special_token]: messages[4]: content contains the special token text "<|eom_id|>" (use --special-tokens=strip or allow)
+EOF
+want_out_file want.multi
+want_err_line 'llamafmt: checked 1 record: 5 errors in 1 record, 0 warnings'
+lf multi.jsonl
+want_status 1
+want_err_line 'llamafmt: multi.jsonl:1:22: messages\[0\]\.role: unknown role "bot" \(add --role-map bot=user\)'
 end
 
 begin "--check --stats=json: diagnostics as JSON lines, figures by kind"
@@ -92,7 +110,7 @@ assert lines[6] == {"file": "lint.jsonl", "line": 4, "column": 22, "severity": "
                     "message": 'messages[0].role: unknown role "bot" (add --role-map bot=user)'}, lines[6]
 err = open(sys.argv[2], encoding="utf-8").read().splitlines()
 st = json.loads(err[-1])
-assert st["warnings"] == 10 and st["rejected"] == 2 and st["records_read"] == 6, st
+assert st["warnings"] == 10 and st["errors"] == 2 and st["rejected"] == 2 and st["records_read"] == 6, st
 assert st["warnings_by_kind"] == {"whitespace": 2, "empty_tools": 1, "empty_assistant": 2, "unused_key": 2,
                                   "duplicate": 2, "mixed_shapes": 1}, st
 assert st["rejected_by_reason"] == {"json": 1, "role": 1}, st
@@ -112,7 +130,7 @@ begin "--check: warnings only exit 0"
 head -n 3 lint.jsonl >warn.jsonl
 lf --check warn.jsonl
 want_status 0
-want_err_line 'llamafmt: checked 3 records: 0 errors, 6 warnings'
+want_err_line 'llamafmt: checked 3 records: 0 errors in 0 records, 6 warnings'
 end
 
 begin "--check: the profile decides what is trimmed; --keep keys are not unused"
@@ -120,7 +138,7 @@ head -n 1 lint.jsonl >one.jsonl
 lf --check -p meta --keep weight one.jsonl
 want_status 0
 grep -q 'whitespace\|unused_key' out && flunk "meta keeps content verbatim, weight is kept: $(show out)"
-want_err_line 'llamafmt: checked 1 record: 0 errors, 1 warning'
+want_err_line 'llamafmt: checked 1 record: 0 errors in 0 records, 1 warning'
 end
 
 begin "--check: special-token text under --special-tokens=allow is a warning, by default an error"
