@@ -37,6 +37,7 @@
 #include "llamafmt/tokenizer.h"
 #include "llamafmt/tokens.h"
 #include "hash.h"
+#include "pipeline.h"
 
 #define BATCH_BYTES ((size_t)1 << 20)
 #define BATCH_ITEMS 8192
@@ -537,21 +538,6 @@ static lf_code read_whole(const char *path, char **out, size_t *len, lf_error *e
     return LF_OK;
 }
 
-/* Refuse to write over an input: compare device and inode. */
-static lf_code check_not_input(const lf_config *cfg, const char *out, lf_error *err)
-{
-    struct stat so, si;
-    if (out == NULL || stat(out, &so) != 0)
-        return LF_OK;
-    for (size_t i = 0; i < cfg->n_inputs; i++) {
-        if (strcmp(cfg->inputs[i], "-") != 0 && stat(cfg->inputs[i], &si) == 0 && si.st_dev == so.st_dev &&
-            si.st_ino == so.st_ino)
-            return lf_error_set(err, LF_E_USAGE, "refusing to write over the input file %s", cfg->inputs[i]);
-    }
-    return LF_OK;
-}
-
-
 /* ---- conversations seen (--dedup, --check) --------------------------------------- */
 
 /* An open-addressing set of 128-bit hashes; with --check also where each
@@ -702,41 +688,10 @@ typedef struct run {
     const char *file_shapes_of; /* --check: the file whose shapes are in `shapes` */
     unsigned shapes;            /* bit per lf_shape seen in it */
     lf_shape first_shape;
+    lf_policy pol;              /* what happens to rejected records (pipeline.h) */
 } run;
 
 static int stopped(const run *r) { return r->hooks && r->hooks->stop && *r->hooks->stop; }
-
-static void report(const run *r, const lf_error *e)
-{
-    if (r->hooks && r->hooks->on_reject)
-        r->hooks->on_reject(r->hooks->ctx, e);
-}
-
-/* A bad record: count it, write it to the rejects file, apply the policy.
- * Returns LF_OK to go on, or the code that ends the run. */
-static lf_code reject(run *r, const lf_rawrec *rec, const lf_error *e, lf_error *err)
-{
-    lf_stats *st = r->st;
-    st->records_read++;
-    st->rejected++;
-    st->rejected_by[e->code]++;
-    if (st->rejected == 1)
-        st->first_reject = *e;
-    if (r->rej != NULL) {
-        lf_error werr = LF_ERROR_INIT;
-        lf_code rc = lf_write_reject(r->rej, e, rec, &werr);
-        if (rc != LF_OK) {
-            *err = werr;
-            return rc;
-        }
-    }
-    if (r->cfg->on_error == LF_ON_ERROR_FAIL) {
-        *err = *e;
-        return e->code;
-    }
-    report(r, e);
-    return LF_OK;
-}
 
 /* Hand one sample to split k's sink, through the shuffle buffer. */
 static lf_code put_sample(run *r, unsigned k, const char *p, size_t n, lf_error *err)
@@ -911,7 +866,7 @@ static lf_code overlong_note(run *r, const batch *b, const item *it, lf_error *e
         if (st->rejected == 1)
             st->first_reject = e;
     }
-    report(r, &e);
+    lf_policy_report(&r->pol, &e);
     if (r->rej != NULL) {
         lf_rawrec rec = item_rec(b, it);
         return lf_write_reject(r->rej, &e, &rec, err);
@@ -956,7 +911,7 @@ static lf_code emit_each(run *r, batch *b, lf_error *err)
         }
         if (it->err.code != LF_OK) {
             lf_rawrec rec = item_rec(b, it);
-            rc = reject(r, &rec, &it->err, err);
+            rc = lf_policy_reject(&r->pol, &rec, &it->err, err);
             continue;
         }
         st->records_read++;
@@ -1021,7 +976,7 @@ static lf_code emit(run *r, batch *b, lf_error *err)
                 return rc;
         }
         lf_rawrec rec = item_rec(b, it);
-        rc = reject(r, &rec, &it->err, err);
+        rc = lf_policy_reject(&r->pol, &rec, &it->err, err);
     }
     if (rc != LF_OK)
         return rc;
@@ -1109,12 +1064,7 @@ static int fill(run *r, lf_reader *rd, batch *b, lf_error *sys)
 
 static void progress(run *r, int fd)
 {
-    if (r->hooks == NULL || r->hooks->on_progress == NULL)
-        return;
-    off_t pos = lseek(fd, 0, SEEK_CUR);
-    r->prog.records = r->st->records_read;
-    r->prog.bytes_done = r->bytes_before + (pos > 0 ? (uint64_t)pos : 0);
-    r->hooks->on_progress(r->hooks->ctx, &r->prog);
+    lf_progress_report(r->hooks, &r->prog, r->st, r->bytes_before, fd);
 }
 
 /* Convert one input, keeping up to max_flight batches in flight. */
@@ -1164,38 +1114,17 @@ static lf_code convert_fd(run *r, int fd, lf_decoder *dec, const char *name, lf_
  * that cannot be opened is LF_E_IO with err set. */
 static lf_code convert_path(run *r, const char *path, lf_error *err)
 {
-    int is_stdin = strcmp(path, "-") == 0;
-    const char *name = is_stdin ? "<stdin>" : path;
-    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        lf_error_clear(err);
-        lf_error_at(err, name, 0, 0);
-        return lf_error_set(err, LF_E_IO, "cannot open: %s", strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        if (!is_stdin)
-            close(fd);
-        lf_error_clear(err);
-        lf_error_at(err, name, 0, 0);
-        return lf_error_set(err, LF_E_IO, "is a directory (use -r)");
-    }
-    lf_codec codec = is_stdin ? LF_CODEC_NONE : lf_codec_of_path(path);
-    lf_decoder *dec = NULL;
-    if (codec != LF_CODEC_NONE && (dec = lf_decoder_new(fd, codec)) == NULL) {
-        if (!is_stdin)
-            close(fd);
-        return lf_error_set(err, LF_E_NOMEM, "out of memory");
-    }
+    lf_input in;
+    lf_code rc = lf_input_open(path, &in, err);
+    if (rc != LF_OK)
+        return rc;
     r->st->files++;
-    lf_code rc = convert_fd(r, fd, dec, name, err);
+    rc = convert_fd(r, in.fd, in.dec, in.name, err);
     if (rc == LF_E_IO && err->file == NULL)
-        lf_error_at(err, name, 0, 0);
-    r->bytes_before += S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+        lf_error_at(err, in.name, 0, 0);
+    r->bytes_before += in.size;
     r->prog.files_done++;
-    lf_decoder_free(dec);
-    if (!is_stdin)
-        close(fd);
+    lf_input_close(&in);
     return rc;
 }
 
@@ -1512,7 +1441,7 @@ static lf_code convert_batch(run *r, const lf_plan *plan, lf_error *err)
         if (frc == LF_E_IO && cfg->on_error == LF_ON_ERROR_SKIP) {
             /* this input is lost; the others go on */
             r->st->files_failed++;
-            report(r, &e);
+            lf_policy_report(&r->pol, &e);
             if (io_failed == LF_OK)
                 *err = e;
             io_failed = LF_E_IO;
@@ -1564,6 +1493,7 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
     memset(st, 0, sizeof *st);
     r.cfg = cfg;
     r.hooks = hooks;
+    r.pol = (lf_policy){cfg, hooks, st, NULL};
     r.st = st;
     lf_error_clear(err);
     const volatile sig_atomic_t *stop = hooks ? hooks->stop : NULL;
@@ -1572,12 +1502,12 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
     int planned = cfg->recursive || cfg->outdir != NULL;
 
     lf_code open_failed = LF_OK;
-    lf_code rc = check_not_input(cfg, cfg->output, err);
+    lf_code rc = lf_refuse_input(cfg, cfg->output, err);
     if (rc == LF_OK)
-        rc = check_not_input(cfg, cfg->rejects, err);
+        rc = lf_refuse_input(cfg, cfg->rejects, err);
     for (size_t k = 0; rc == LF_OK && cfg->output != NULL && k < cfg->n_splits; k++) {
         char *sp = lf_split_path(cfg->output, NULL, cfg->splits[k].name);
-        rc = sp ? check_not_input(cfg, sp, err) : lf_error_set(err, LF_E_NOMEM, "out of memory");
+        rc = sp ? lf_refuse_input(cfg, sp, err) : lf_error_set(err, LF_E_NOMEM, "out of memory");
         free(sp);
     }
     if (rc != LF_OK)
@@ -1638,6 +1568,7 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
         rc = err->code;
         goto done;
     }
+    r.pol.rej = r.rej;
     if (cfg->outdir != NULL) {
         rc = convert_batch(&r, &plan, err);
         if (rc == LF_E_IO && st->files_failed > 0)
@@ -1656,7 +1587,7 @@ lf_code lf_convert(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf
         lf_code frc = convert_path(&r, path, &e);
         if (frc == LF_E_IO && cfg->on_error == LF_ON_ERROR_SKIP) {
             st->files_failed++;
-            report(&r, &e);
+            lf_policy_report(&r.pol, &e);
             if (open_failed == LF_OK)
                 *err = e;
             open_failed = LF_E_IO;

@@ -32,114 +32,15 @@
 #include "llamafmt/walk.h"
 #include "llamafmt/writer.h"
 #include "unicode.h"
+#include "arena.h"
+#include "pipeline.h"
 
-#define BOS "<|begin_of_text|>"
-#define EOT_TEXT "<|end_of_text|>"
-#define START "<|start_header_id|>"
-#define END "<|end_header_id|>"
-#define EOT "<|eot_id|>"
-#define EOM "<|eom_id|>"
-#define PYTHON_TAG "<|python_tag|>"
+#include "template_text.h"
+
 #define LIT(s) (sizeof(s) - 1)
 
-/* The template's fixed texts (template.c writes the same bytes). */
-#define ENVIRONMENT "Environment: ipython\n"
-#define TOOLS_LINE "Tools: "
-#define KNOWLEDGE "Cutting Knowledge Date: December 2023\nToday Date: "
-#define SYSTEM_TOOLS_PREAMBLE                                                                              \
-    "You have access to the following functions. To call a function, please respond with JSON for a "  \
-    "function call.Respond in the format {\"name\": function name, \"parameters\": dictionary of "     \
-    "argument name and its value}.Do not use variables.\n\n"
-#define USER_TOOLS_PREAMBLE                                                                                \
-    "Given the following functions, please respond with a JSON for a function call with its proper "    \
-    "arguments that best answers the given prompt.\n\nRespond in the format {\"name\": function name, " \
-    "\"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n"
-#define CUSTOM_CALL "{\"name\": \""
-#define CUSTOM_PARAMS "\", \"parameters\": "
-#define META_CALL "{\"type\": \"function\", \"name\": "
-#define META_PARAMS ", \"parameters\": "
-
 #define BLOCK ((size_t)1 << 20)
-#define ARENA_BLOCK ((size_t)1 << 16)
 #define MAX_DEPTH 1000
-
-/* ---- an arena for one sample's conversation ---------------------------------- */
-
-typedef struct ablock {
-    struct ablock *next;
-    size_t used, cap;
-    char *data;
-} ablock;
-
-typedef struct arena {
-    ablock *head;
-} arena;
-
-static void *arena_alloc(arena *a, size_t n)
-{
-    n = n ? (n + 15) & ~(size_t)15 : 16;
-    ablock *b = a->head;
-    if (b == NULL || b->cap - b->used < n) {
-        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-        b = malloc(sizeof *b);
-        if (b == NULL)
-            return NULL;
-        b->data = malloc(cap);
-        if (b->data == NULL) {
-            free(b);
-            return NULL;
-        }
-        b->used = 0;
-        b->cap = cap;
-        b->next = a->head;
-        a->head = b;
-    }
-    void *p = b->data + b->used;
-    b->used += n;
-    return p;
-}
-
-static char *arena_str(arena *a, const char *s, size_t n)
-{
-    char *d = arena_alloc(a, n + 1);
-    if (d != NULL) {
-        if (n)
-            memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-/* Free everything but one ordinary block, which is kept for the next sample. */
-static void arena_reset(arena *a)
-{
-    ablock *keep = NULL, *b = a->head;
-    while (b != NULL) {
-        ablock *next = b->next;
-        if (keep == NULL && b->cap == ARENA_BLOCK) {
-            keep = b;
-        } else {
-            free(b->data);
-            free(b);
-        }
-        b = next;
-    }
-    if (keep != NULL) {
-        keep->used = 0;
-        keep->next = NULL;
-    }
-    a->head = keep;
-}
-
-static void arena_free(arena *a)
-{
-    for (ablock *b = a->head, *next; b != NULL; b = next) {
-        next = b->next;
-        free(b->data);
-        free(b);
-    }
-    a->head = NULL;
-}
 
 /* ---- strict JSON inside records and samples ----------------------------------- */
 
@@ -430,7 +331,7 @@ typedef struct turn {
 } turn;
 
 struct lf_sample_parser {
-    arena mem;
+    lf_arena mem;
     tok *toks;
     size_t ntoks, captoks;
     turn *turns;
@@ -469,7 +370,7 @@ void lf_sample_parser_free(lf_sample_parser *p)
 {
     if (p == NULL)
         return;
-    arena_free(&p->mem);
+    lf_arena_free(&p->mem);
     free(p->toks);
     free(p->turns);
     free(p->msgs);
@@ -697,7 +598,7 @@ static lf_message *push(sctx *c, lf_role role, size_t off, size_t len)
 static int add_builtin(sctx *c, const char *name, size_t n)
 {
     lf_sample_parser *p = c->p;
-    char *d = arena_str(&p->mem, name, n);
+    char *d = lf_arena_strdup(&p->mem, name, n);
     if (d == NULL || GROW(p->builtin, p->cap_builtin, p->n_builtin) != 0)
         return -1;
     p->builtin[p->n_builtin++] = d;
@@ -752,8 +653,8 @@ static int call_args(sctx *c, lf_tool_call *call, size_t a, size_t b)
     size_t cap = 0;
     for (size_t i = a; i < b; i++)
         cap += s[i] == ':';
-    const char **names = arena_alloc(&p->mem, (cap + 1) * sizeof *names);
-    const char **strs = arena_alloc(&p->mem, (cap + 1) * sizeof *strs);
+    const char **names = lf_arena_alloc(&p->mem, (cap + 1) * sizeof *names);
+    const char **strs = lf_arena_alloc(&p->mem, (cap + 1) * sizeof *strs);
     if (names == NULL || strs == NULL)
         return -1;
     size_t k = 0, i = js_ws(s, b, a + 1);
@@ -764,7 +665,7 @@ static int call_args(sctx *c, lf_tool_call *call, size_t a, size_t b)
         lf_buf_clear(t);
         if (js_decode(s + i, ke - i, t) != 0)
             return -1;
-        char *name = arena_str(&p->mem, t->data, t->len);
+        char *name = lf_arena_strdup(&p->mem, t->data, t->len);
         size_t v = js_ws(s, b, js_ws(s, b, ke) + 1);
         size_t ve = js_value(s, b, v, 0, NULL);
         char *str = NULL;
@@ -772,7 +673,7 @@ static int call_args(sctx *c, lf_tool_call *call, size_t a, size_t b)
             lf_buf_clear(t);
             if (js_decode(s + v, ve - v, t) != 0)
                 return -1;
-            str = arena_str(&p->mem, t->data, t->len);
+            str = lf_arena_strdup(&p->mem, t->data, t->len);
             if (str == NULL)
                 return -1;
         }
@@ -857,17 +758,17 @@ static int pycall(const char *s, size_t a, size_t b, size_t *name_end, pyargs *a
 static lf_tool_call *make_call(sctx *c, const char *name, size_t name_len, const pyargs *a)
 {
     lf_sample_parser *p = c->p;
-    lf_tool_call *call = arena_alloc(&p->mem, sizeof *call);
-    const char **names = arena_alloc(&p->mem, (a->n + 1) * sizeof *names);
-    const char **strs = arena_alloc(&p->mem, (a->n + 1) * sizeof *strs);
-    if (call == NULL || names == NULL || strs == NULL || (call->name = arena_str(&p->mem, name, name_len)) == NULL)
+    lf_tool_call *call = lf_arena_alloc(&p->mem, sizeof *call);
+    const char **names = lf_arena_alloc(&p->mem, (a->n + 1) * sizeof *names);
+    const char **strs = lf_arena_alloc(&p->mem, (a->n + 1) * sizeof *strs);
+    if (call == NULL || names == NULL || strs == NULL || (call->name = lf_arena_strdup(&p->mem, name, name_len)) == NULL)
         return NULL;
     lf_buf *t = &p->tmp;
     lf_buf_clear(t);
     int rc = lf_buf_putc(t, '{');
     for (size_t j = 0; j < a->n; j++) {
-        names[j] = arena_str(&p->mem, a->key[j], a->key_len[j]);
-        strs[j] = arena_str(&p->mem, a->val[j], a->val_len[j]);
+        names[j] = lf_arena_strdup(&p->mem, a->key[j], a->key_len[j]);
+        strs[j] = lf_arena_strdup(&p->mem, a->val[j], a->val_len[j]);
         if (names[j] == NULL || strs[j] == NULL)
             return NULL;
         rc |= lf_buf_puts(t, j ? ", " : "");
@@ -876,7 +777,7 @@ static lf_tool_call *make_call(sctx *c, const char *name, size_t name_len, const
         rc |= lf_json_put_string(t, a->val[j], a->val_len[j]);
     }
     rc |= lf_buf_putc(t, '}');
-    char *json = rc == 0 ? arena_str(&p->mem, t->data, t->len) : NULL;
+    char *json = rc == 0 ? lf_arena_strdup(&p->mem, t->data, t->len) : NULL;
     if (json == NULL)
         return NULL;
     call->args = (lf_json_text){json, t->len};
@@ -908,8 +809,8 @@ static lf_tool_call *custom_call(sctx *c, size_t a, size_t b, int *oom)
         *oom = same < 0;
         return NULL;
     }
-    lf_tool_call *call = arena_alloc(&c->p->mem, sizeof *call);
-    if (call == NULL || (call->name = arena_str(&c->p->mem, s + n0, (size_t)(pe - s) - n0)) == NULL ||
+    lf_tool_call *call = lf_arena_alloc(&c->p->mem, sizeof *call);
+    if (call == NULL || (call->name = lf_arena_strdup(&c->p->mem, s + n0, (size_t)(pe - s) - n0)) == NULL ||
         call_args(c, call, v, ve) != 0) {
         *oom = 1;
         return NULL;
@@ -952,8 +853,8 @@ static lf_tool_call *meta_function(sctx *c, size_t a, size_t b, int *oom)
     lf_buf_free(&again);
     if (!same_name)
         return NULL;
-    lf_tool_call *call = arena_alloc(&c->p->mem, sizeof *call);
-    if (call == NULL || (call->name = arena_str(&c->p->mem, t->data, t->len)) == NULL) {
+    lf_tool_call *call = lf_arena_alloc(&c->p->mem, sizeof *call);
+    if (call == NULL || (call->name = lf_arena_strdup(&c->p->mem, t->data, t->len)) == NULL) {
         *oom = 1;
         return NULL;
     }
@@ -998,7 +899,7 @@ static lf_code official_result(sctx *c, const turn *t)
             lf_buf_clear(tmp);
             if (js_decode(s + a, b - a, tmp) != 0)
                 return nomem(c->err);
-            char *text = arena_str(&c->p->mem, tmp->data, tmp->len);
+            char *text = lf_arena_strdup(&c->p->mem, tmp->data, tmp->len);
             if (text == NULL)
                 return nomem(c->err);
             m->text = text;
@@ -1352,7 +1253,7 @@ static lf_code round_trip(sctx *c, const lf_parsed *res)
 lf_code lf_parse_sample(lf_sample_parser *p, const lf_parse_opts *o, const char *text, size_t len, lf_parsed *out,
                         size_t *at, lf_error *err)
 {
-    arena_reset(&p->mem);
+    lf_arena_reset(&p->mem);
     p->ntoks = p->nturns = p->n = p->n_builtin = p->n_tools = 0;
     memset(&p->conv, 0, sizeof p->conv);
     p->conv.gen_prompt = -1;
@@ -1360,7 +1261,7 @@ lf_code lf_parse_sample(lf_sample_parser *p, const lf_parse_opts *o, const char 
     memset(out, 0, sizeof *out);
     lf_error_clear(err);
     *at = 0;
-    char *s = arena_str(&p->mem, text, len);
+    char *s = lf_arena_strdup(&p->mem, text, len);
     if (s == NULL)
         return nomem(err);
     sctx c = {p, o, s, len, at, err};
@@ -1688,39 +1589,8 @@ typedef struct prun {
     size_t *kv;                 /* where each kept value starts and ends in the record */
     lf_progress prog;
     uint64_t bytes_before;      /* input bytes (as stored) of the files already done */
+    lf_policy pol;              /* what happens to rejected records (pipeline.h) */
 } prun;
-
-static void report(const prun *r, const lf_error *e)
-{
-    if (r->hooks && r->hooks->on_reject)
-        r->hooks->on_reject(r->hooks->ctx, e);
-}
-
-/* A bad record: count it, write it to the rejects file, apply the policy.
- * LF_OK to go on, or the code that ends the run. */
-static lf_code reject(prun *r, const lf_rawrec *rec, const lf_error *e, lf_error *err)
-{
-    lf_stats *st = r->st;
-    st->records_read++;
-    st->rejected++;
-    st->rejected_by[e->code]++;
-    if (st->rejected == 1)
-        st->first_reject = *e;
-    if (r->rej != NULL) {
-        lf_error werr = LF_ERROR_INIT;
-        lf_code rc = lf_write_reject(r->rej, e, rec, &werr);
-        if (rc != LF_OK) {
-            *err = werr;
-            return rc;
-        }
-    }
-    if (r->cfg->on_error == LF_ON_ERROR_FAIL) {
-        *err = *e;
-        return e->code;
-    }
-    report(r, e);
-    return LF_OK;
-}
 
 /* A JSON record's "text" (decoded into r->text, *lit and *lit_len its literal
  * in the record) and --keep values (into r->kept).  A data error has its
@@ -1925,17 +1795,12 @@ static lf_code one_record(prun *r, const lf_rawrec *rec, int raw, lf_error *err)
         *err = e;
         return rc;
     }
-    return reject(r, rec, &e, err);
+    return lf_policy_reject(&r->pol, rec, &e, err);
 }
 
 static void progress(prun *r, int fd)
 {
-    if (r->hooks == NULL || r->hooks->on_progress == NULL)
-        return;
-    off_t pos = lseek(fd, 0, SEEK_CUR);
-    r->prog.records = r->st->records_read;
-    r->prog.bytes_done = r->bytes_before + (pos > 0 ? (uint64_t)pos : 0);
-    r->hooks->on_progress(r->hooks->ctx, &r->prog);
+    lf_progress_report(r->hooks, &r->prog, r->st, r->bytes_before, fd);
 }
 
 /* The records of one opened input. */
@@ -1992,7 +1857,7 @@ static lf_code parse_fd(prun *r, source *src, const char *name, lf_error *err)
             rc = e.code;
             break;
         }
-        rc = k < 0 ? reject(r, &rec, &e, err) : one_record(r, &rec, raw, err);
+        rc = k < 0 ? lf_policy_reject(&r->pol, &rec, &e, err) : one_record(r, &rec, raw, err);
         if (rc != LF_OK)
             break;
         if (++done % 1024 == 0)
@@ -2007,56 +1872,24 @@ static lf_code parse_fd(prun *r, source *src, const char *name, lf_error *err)
 /* Open, decode and parse one input; "-" is standard input. */
 static lf_code parse_path(prun *r, const char *path, lf_error *err)
 {
-    int is_stdin = strcmp(path, "-") == 0;
-    const char *name = is_stdin ? "<stdin>" : path;
-    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        lf_error_clear(err);
-        lf_error_at(err, name, 0, 0);
-        return lf_error_set(err, LF_E_IO, "cannot open: %s", strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        if (!is_stdin)
-            close(fd);
-        lf_error_clear(err);
-        lf_error_at(err, name, 0, 0);
-        return lf_error_set(err, LF_E_IO, "is a directory (use -r)");
-    }
-    lf_codec codec = is_stdin ? LF_CODEC_NONE : lf_codec_of_path(path);
+    lf_input in;
+    lf_code rc = lf_input_open(path, &in, err);
+    if (rc != LF_OK)
+        return rc;
     source src;
     memset(&src, 0, sizeof src);
-    src.fd = fd;
-    if (codec != LF_CODEC_NONE && (src.dec = lf_decoder_new(fd, codec)) == NULL) {
-        if (!is_stdin)
-            close(fd);
-        return lf_error_set(err, LF_E_NOMEM, "out of memory");
-    }
+    src.fd = in.fd;
+    src.dec = in.dec;
     r->st->files++;
-    lf_code rc = parse_fd(r, &src, name, err);
+    rc = parse_fd(r, &src, in.name, err);
     if ((rc == LF_E_IO || rc == LF_E_NOMEM) && err->file == NULL)
-        lf_error_at(err, name, 0, 0);
-    progress(r, fd);
-    r->bytes_before += S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+        lf_error_at(err, in.name, 0, 0);
+    progress(r, in.fd);
+    r->bytes_before += in.size;
     r->prog.files_done++;
-    lf_decoder_free(src.dec);
     lf_buf_free(&src.pre);
-    if (!is_stdin)
-        close(fd);
+    lf_input_close(&in);
     return rc;
-}
-
-/* Refuse to write over an input: compare device and inode. */
-static lf_code not_an_input(const lf_config *cfg, const char *out, lf_error *err)
-{
-    struct stat so, si;
-    if (out == NULL || stat(out, &so) != 0)
-        return LF_OK;
-    for (size_t i = 0; i < cfg->n_inputs; i++)
-        if (strcmp(cfg->inputs[i], "-") != 0 && stat(cfg->inputs[i], &si) == 0 && si.st_dev == so.st_dev &&
-            si.st_ino == so.st_ino)
-            return lf_error_set(err, LF_E_USAGE, "refusing to write over the input file %s", cfg->inputs[i]);
-    return LF_OK;
 }
 
 lf_code lf_parse_run(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, lf_error *err)
@@ -2067,6 +1900,7 @@ lf_code lf_parse_run(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, 
     lf_error_clear(err);
     r.cfg = cfg;
     r.hooks = hooks;
+    r.pol = (lf_policy){cfg, hooks, st, NULL};
     r.st = st;
     r.po.profile = cfg->tpl.profile;
     r.po.date = cfg->tpl.date;
@@ -2074,9 +1908,9 @@ lf_code lf_parse_run(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, 
     const volatile sig_atomic_t *stop = hooks ? hooks->stop : NULL;
     lf_plan plan;
     memset(&plan, 0, sizeof plan);
-    lf_code rc = not_an_input(cfg, cfg->output, err);
+    lf_code rc = lf_refuse_input(cfg, cfg->output, err);
     if (rc == LF_OK)
-        rc = not_an_input(cfg, cfg->rejects, err);
+        rc = lf_refuse_input(cfg, cfg->rejects, err);
     if (rc != LF_OK)
         return rc;
     if (cfg->recursive) {
@@ -2098,6 +1932,7 @@ lf_code lf_parse_run(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, 
         rc = err->code;
         goto done;
     }
+    r.pol.rej = r.rej;
     if ((r.out = lf_out_open(cfg->output, stop, err)) == NULL) {
         rc = err->code;
         goto done;
@@ -2115,7 +1950,7 @@ lf_code lf_parse_run(const lf_config *cfg, const lf_hooks *hooks, lf_stats *st, 
         lf_code frc = parse_path(&r, path, &e);
         if (frc == LF_E_IO && cfg->on_error == LF_ON_ERROR_SKIP) {
             st->files_failed++;
-            report(&r, &e);
+            lf_policy_report(&r.pol, &e);
             if (open_failed == LF_OK)
                 *err = e;
             open_failed = LF_E_IO;

@@ -10,57 +10,7 @@
 
 #include "llamafmt/buf.h"
 #include "unicode.h"
-
-/* ---- a tiny arena for derived strings (joined parts, stripped text) ---- */
-
-typedef struct chunk {
-    struct chunk *next;
-    size_t cap, used;
-    char data[];
-} chunk;
-
-typedef struct arena {
-    chunk *head;
-} arena;
-
-static char *arena_alloc(arena *a, size_t n)
-{
-    if (a->head == NULL || a->head->cap - a->head->used < n) {
-        size_t cap = n > 65536 ? n : 65536;
-        chunk *c = malloc(sizeof *c + cap);
-        if (c == NULL)
-            return NULL;
-        c->cap = cap;
-        c->used = 0;
-        c->next = a->head;
-        a->head = c;
-    }
-    char *p = a->head->data + a->head->used;
-    a->head->used += n;
-    return p;
-}
-
-/* Keep the newest chunk for reuse, free the rest. */
-static void arena_reset(arena *a)
-{
-    if (a->head == NULL)
-        return;
-    chunk *c = a->head->next;
-    while (c) {
-        chunk *next = c->next;
-        free(c);
-        c = next;
-    }
-    a->head->next = NULL;
-    a->head->used = 0;
-}
-
-static void arena_free(arena *a)
-{
-    arena_reset(a);
-    free(a->head);
-    a->head = NULL;
-}
+#include "arena.h"
 
 /* ---- the parser ---------------------------------------------------------- */
 
@@ -69,7 +19,7 @@ struct lf_parser {
     cJSON *root;
     cJSON **extra;              /* trees parsed out of JSON strings (arguments, tools) */
     size_t n_extra, cap_extra;
-    arena mem;
+    lf_arena mem;
     lf_message *msgs;
     size_t n, cap;
     lf_conversation conv;
@@ -111,7 +61,7 @@ void lf_parser_free(lf_parser *p)
     free_extra(p);
     free(p->extra);
     free(p->opt_tools);
-    arena_free(&p->mem);
+    lf_arena_free(&p->mem);
     free(p->msgs);
     free(p);
 }
@@ -802,7 +752,7 @@ static lf_code push(ctx *c, lf_role role, const char *text, size_t len, const lf
 static const char *arena_concat(lf_parser *p, const char *a, size_t an, const char *sep, size_t sn,
                                 const char *b, size_t bn, size_t *out_len)
 {
-    char *d = arena_alloc(&p->mem, an + sn + bn + 1);
+    char *d = lf_arena_alloc(&p->mem, an + sn + bn + 1);
     if (d == NULL)
         return NULL;
     memcpy(d, a, an);
@@ -874,7 +824,7 @@ static lf_code content_text(ctx *c, const cJSON *v, const lf_path *path, const c
         total += strlen(text->valuestring);
         parts++;
     }
-    char *d = arena_alloc(&c->p->mem, total + parts + 1);
+    char *d = lf_arena_alloc(&c->p->mem, total + parts + 1);
     if (d == NULL)
         return lf_error_set(c->err, LF_E_NOMEM, "out of memory");
     size_t k = 0;
@@ -1020,7 +970,7 @@ static lf_code tool_call(ctx *c, const cJSON *node, int bare, const char *base, 
     lf_path np = path_key(epath, "name"), ap = path_key(epath, "arguments");
     if (!cJSON_IsString(name))
         return fail_at(c, name ? &np : &epath, LF_E_TYPE, "the tool call's name must be a string, found %s", type_name(name));
-    lf_tool_call *call = (lf_tool_call *)arena_alloc(&c->p->mem, sizeof *call);
+    lf_tool_call *call = (lf_tool_call *)lf_arena_alloc(&c->p->mem, sizeof *call);
     if (call == NULL)
         return nomem(c);
     call->name = name->valuestring;
@@ -1045,8 +995,8 @@ static lf_code tool_call(ctx *c, const cJSON *node, int bare, const char *base, 
     size_t k = 0, all_strings = 1;
     const cJSON *it;
     cJSON_ArrayForEach(it, args) k++;
-    const char **names = (const char **)arena_alloc(&c->p->mem, (k + 1) * sizeof *names);
-    const char **strs = (const char **)arena_alloc(&c->p->mem, (k + 1) * sizeof *strs);
+    const char **names = (const char **)lf_arena_alloc(&c->p->mem, (k + 1) * sizeof *names);
+    const char **strs = (const char **)lf_arena_alloc(&c->p->mem, (k + 1) * sizeof *strs);
     if (names == NULL || strs == NULL)
         return nomem(c);
     k = 0;
@@ -1356,7 +1306,7 @@ static lf_code record_options(ctx *c, const cJSON *root)
         /* [] means "no tools" (the template would print an empty preamble) */
         if (k > 0) {
             lf_json_text span = raw_value(ttext, tlen, &tspan);
-            lf_json_text *specs = (lf_json_text *)arena_alloc(&p->mem, (size_t)k * sizeof *specs);
+            lf_json_text *specs = (lf_json_text *)lf_arena_alloc(&p->mem, (size_t)k * sizeof *specs);
             if (specs == NULL)
                 return nomem(c);
             cv->n_tools = array_spans(span.p, span.n, specs);
@@ -1390,7 +1340,7 @@ static lf_code record_options(ctx *c, const cJSON *root)
         size_t k = 0;
         const cJSON *t;
         cJSON_ArrayForEach(t, v) k++;
-        const char **names = (const char **)arena_alloc(&p->mem, (k + 1) * sizeof *names);
+        const char **names = (const char **)lf_arena_alloc(&p->mem, (k + 1) * sizeof *names);
         if (names == NULL)
             return nomem(c);
         k = 0;
@@ -1446,7 +1396,7 @@ static lf_code check_special(ctx *c)
         }
         /* strip until none is left: removing one can join the halves of another */
         while (at >= 0) {
-            char *d = arena_alloc(&p->mem, m->len + 1);
+            char *d = lf_arena_alloc(&p->mem, m->len + 1);
             if (d == NULL)
                 return lf_error_set(c->err, LF_E_NOMEM, "out of memory");
             size_t k = 0, from = 0;
@@ -1552,7 +1502,7 @@ lf_code lf_record_parse(lf_parser *p, const lf_rawrec *rec, const lf_conversatio
     ctx c = {p, rec, err, LF_ERROR_INIT};
     cJSON_Delete(p->root);
     p->root = NULL;
-    arena_reset(&p->mem);
+    lf_arena_reset(&p->mem);
     free_extra(p);
     p->n = 0;
     memset(&p->list_path, 0, sizeof p->list_path);
@@ -1692,7 +1642,7 @@ void lf_parser_release(lf_parser *p)
     cJSON_Delete(p->root);
     p->root = NULL;
     free_extra(p);
-    arena_reset(&p->mem);
+    lf_arena_reset(&p->mem);
     p->n = 0;
 }
 

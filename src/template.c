@@ -7,22 +7,7 @@
 
 #include "llamafmt/json.h"
 
-#define BOS "<|begin_of_text|>"
-#define EOT_TEXT "<|end_of_text|>"
-#define START "<|start_header_id|>"
-#define END "<|end_header_id|>"
-#define EOT "<|eot_id|>"
-#define EOM "<|eom_id|>"
-#define PYTHON_TAG "<|python_tag|>"
-
-#define SYSTEM_TOOLS_PREAMBLE                                                                              \
-    "You have access to the following functions. To call a function, please respond with JSON for a "  \
-    "function call.Respond in the format {\"name\": function name, \"parameters\": dictionary of "     \
-    "argument name and its value}.Do not use variables.\n\n"
-#define USER_TOOLS_PREAMBLE                                                                                \
-    "Given the following functions, please respond with a JSON for a function call with its proper "    \
-    "arguments that best answers the given prompt.\n\nRespond in the format {\"name\": function name, " \
-    "\"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n"
+#include "template_text.h"
 
 static const char *const profile_names[LF_PROFILE_COUNT] = {"official", "meta", "guide"};
 
@@ -278,9 +263,9 @@ static int tool_call(emit *e, const lf_template_opts *o, const lf_conversation *
             SPECIAL(e, PYTHON_TAG);
             builtin_call(e, call);
         } else {
-            TEXT(e, "{\"name\": \"");
+            TEXT(e, CUSTOM_CALL);
             text_cstr(e, call->name);
-            TEXT(e, "\", \"parameters\": ");
+            TEXT(e, CUSTOM_PARAMS);
             dump(e, &call->args, -1);
             TEXT(e, "}");
         }
@@ -310,7 +295,7 @@ static int tool_call(emit *e, const lf_template_opts *o, const lf_conversation *
             return -1;
         builtin_call(e, call);
     } else {
-        TEXT(e, "{\"type\": \"function\", \"name\": ");
+        TEXT(e, META_CALL);
         if (!e->failed) {
             size_t off = e->s->text.len;
             if (lf_json_put_string(&e->s->text, name, strlen(name)) != 0)
@@ -318,7 +303,7 @@ static int tool_call(emit *e, const lf_template_opts *o, const lf_conversation *
             else
                 mark(e, off, e->s->text.len - off, 0);
         }
-        TEXT(e, ", \"parameters\": ");
+        TEXT(e, META_PARAMS);
         dump(e, &call->args, -1);
         TEXT(e, "}");
     }
@@ -403,9 +388,9 @@ lf_code lf_render(const lf_template_opts *o, const lf_conversation *conv, lf_sam
         size_t date_len = conv->date ? conv->date_len : strlen(date);
         header(&e, o, LF_ROLE_SYSTEM);
         if (conv->has_builtin || conv->has_tools)
-            TEXT(&e, "Environment: ipython\n");
+            TEXT(&e, ENVIRONMENT);
         if (conv->has_builtin) {
-            TEXT(&e, "Tools: ");
+            TEXT(&e, TOOLS_LINE);
             int first = 1;
             for (size_t k = 0; k < conv->n_builtin; k++) {
                 if (strcmp(conv->builtin[k], "code_interpreter") == 0)
@@ -417,7 +402,7 @@ lf_code lf_render(const lf_template_opts *o, const lf_conversation *conv, lf_sam
             }
             TEXT(&e, "\n\n");
         }
-        TEXT(&e, "Cutting Knowledge Date: December 2023\nToday Date: ");
+        TEXT(&e, KNOWLEDGE);
         seg(&e, date, date_len, 0);
         TEXT(&e, "\n\n");
         if (conv->has_tools && !conv->tools_in_user) {
