@@ -113,6 +113,9 @@ lf_code lf_lint_record(const lf_lint_opts *o, lf_parser *p, const lf_rawrec *rec
                      start > 0 && start + len < m->len ? "leading and trailing" : start > 0 ? "leading" : "trailing",
                      lf_role_name(m->role));
         }
+        if (m->stripped)
+            warn(&l, LF_W_SPECIAL, &m->path, "special-token text is removed from this %s content (--special-tokens=strip)",
+                 lf_role_name(m->role));
         if (o->rec->special == LF_SPECIAL_ALLOW) {
             size_t tl;
             long at = lf_find_special(m->text, m->len, &tl);

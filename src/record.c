@@ -746,6 +746,7 @@ static lf_code push(ctx *c, lf_role role, const char *text, size_t len, const lf
     m->call = NULL;
     m->json.p = NULL;
     m->json.n = 0;
+    m->stripped = 0;
     return LF_OK;
 }
 
@@ -1412,6 +1413,7 @@ static lf_code check_special(ctx *c)
             d[k] = '\0';
             m->text = d;
             m->len = k;
+            m->stripped = 1;
             at = lf_find_special(m->text, m->len, &tl);
         }
     }
@@ -1477,6 +1479,7 @@ static lf_code check_structure(ctx *c)
         p->msgs[0].call = NULL;
         p->msgs[0].json.p = NULL;
         p->msgs[0].json.n = 0;
+        p->msgs[0].stripped = 0;
     }
     size_t turns = p->n - (p->n > 0 && p->msgs[0].role == LF_ROLE_SYSTEM);
     if (turns == 0) {

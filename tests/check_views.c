@@ -25,10 +25,10 @@ static lf_sample sample;
 static void render_two_turns(void)
 {
     static const lf_message msgs[] = {
-        {LF_ROLE_USER, "q1", 2, {{{NULL, 0}}, 0}, NULL, {NULL, 0}},
-        {LF_ROLE_ASSISTANT, "a1", 2, {{{NULL, 0}}, 0}, NULL, {NULL, 0}},
-        {LF_ROLE_USER, "q2", 2, {{{NULL, 0}}, 0}, NULL, {NULL, 0}},
-        {LF_ROLE_ASSISTANT, "a2", 2, {{{NULL, 0}}, 0}, NULL, {NULL, 0}},
+        {LF_ROLE_USER, "q1", 2, {{{NULL, 0}}, 0}, NULL, {NULL, 0}, 0},
+        {LF_ROLE_ASSISTANT, "a1", 2, {{{NULL, 0}}, 0}, NULL, {NULL, 0}, 0},
+        {LF_ROLE_USER, "q2", 2, {{{NULL, 0}}, 0}, NULL, {NULL, 0}, 0},
+        {LF_ROLE_ASSISTANT, "a2", 2, {{{NULL, 0}}, 0}, NULL, {NULL, 0}, 0},
     };
     lf_conversation conv;
     memset(&conv, 0, sizeof conv);

@@ -107,6 +107,7 @@ typedef struct lf_message {
     lf_path path;                   /* the message object in the record */
     const lf_tool_call *call;       /* an assistant tool call, or NULL */
     lf_json_text json;              /* a tool result that is not a string: its JSON text (else n == 0) */
+    int stripped;                   /* special-token text was removed (--special-tokens=strip) */
 } lf_message;
 
 typedef struct lf_conversation {

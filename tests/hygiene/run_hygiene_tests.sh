@@ -141,11 +141,14 @@ grep -q 'whitespace\|unused_key' out && flunk "meta keeps content verbatim, weig
 want_err_line 'llamafmt: checked 1 record: 0 errors in 0 records, 1 warning'
 end
 
-begin "--check: special-token text under --special-tokens=allow is a warning, by default an error"
+begin "--check: special-token text under --special-tokens=allow or strip is a warning, by default an error"
 printf '%s\n' "{\"messages\":[$U\"<|begin_of_text|>x\"},$A\"y\"}]}" >special.jsonl
 lf --check --special-tokens=allow special.jsonl
 want_status 0
 want_out_has 'special.jsonl:1:14: warning[special_token]: messages[0]: "<|begin_of_text|>" in this user content becomes a control token'
+lf --check --special-tokens=strip special.jsonl
+want_status 0
+want_out_has 'special.jsonl:1:14: warning[special_token]: messages[0]: special-token text is removed from this user content (--special-tokens=strip)'
 lf --check special.jsonl
 want_status 1
 want_out_has 'error[special_token]'
