@@ -15,7 +15,11 @@
 # CI passes -Werror and the oracle there).  The 1 GB blank-line case of
 # run_hostile.sh is skipped (LLAMAFMT_HOSTILE_QUICK=1): it only measures
 # throughput, and the sanitizer makes it slow; check_options' nested
-# valgrind run is switched off (see below).  Needs gcc or clang with
+# valgrind run is switched off (see below).  Not run here: the install
+# tests (they check packaging, with the normal build's binary in CI) and
+# tokens_corpus (its time goes to the Node reference; the sanitized
+# tokenizer and -t tokens are exercised by tokenizer_reference, tokens and
+# check_tokenizer).  Needs gcc or clang with
 # libasan/libubsan (Debian: gcc brings them), cmake, check, libcjson-dev.
 # Exits with ctest's status; prints how long the build and the tests took.
 set -euo pipefail
@@ -41,6 +45,6 @@ export LLAMAFMT_HOSTILE_QUICK=1
 # its own "already under valgrind" switch, so that case is left to LSan here.
 export LF_CHECK_OPTIONS_UNDER_VALGRIND=1
 rc=0
-ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" || rc=$?
+ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" -E '^install_|^tokens_corpus$' || rc=$?
 echo "sanitized: build $((t1 - t0)) s, ctest $((SECONDS - t1)) s, status $rc"
 exit "$rc"
