@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Regenerate the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/).
 
-    python3 tests/fuzz/make_corpus.py [--reference DIR]
+    python3 tests/fuzz/make_corpus.py [--reference DIR] [--llamafmt BIN]
 
 Seeds come from tests/corpus/chat.jsonl and tools.jsonl (a sample of their
 records), examples/, the oracle's cases.jsonl (../shared/reference by
-default; skipped when missing) and hand-made edge cases.  The output is
+default; skipped when missing) and hand-made edge cases.  The fuzz_parse
+seeds are samples rendered from those records by BIN (build/llamafmt by
+default; skipped when missing); the fuzz_tokenizer seeds are small
+tokenizer files written here in both formats.  The output is
 deterministic; existing seeds of the same name are overwritten, other files
 (minimised findings someone added by hand) are left alone.  Each file is
 named after what it holds; the first byte(s) of reader/record/options seeds
@@ -13,9 +16,11 @@ are the targets' selector bytes (see the comment at the top of each
 fuzz_*.c).
 """
 import argparse
+import base64
 import json
 import os
 import struct
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,7 +77,7 @@ def records(reference):
     exdir = os.path.join(ROOT, "examples")
     for name in sorted(os.listdir(exdir)):
         p = os.path.join(exdir, name)
-        if os.path.isfile(p):
+        if os.path.isfile(p) and name.endswith((".json", ".jsonl")):
             with open(p, "rb") as f:
                 examples[name] = f.read()
     return sample(chat, 48), sample(tools, 32), cases, examples
@@ -175,6 +180,238 @@ RAW_RECORDS = {
     "tool_calls_empty": b'{"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y", "tool_calls": []}]}',
     "two_calls": b'{"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": [{"function": {"name": "a", "arguments": {}}}, {"function": {"name": "b", "arguments": {}}}]}]}',
 }
+
+
+# ---- tokenizer files ---------------------------------------------------------
+
+LLAMA3_REGEX = ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+                "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")
+
+# merges of the hand-made vocabulary, as (left, right) byte strings, in rank order
+TOK_MERGES = [(b"t", b"h"), (b"th", b"e"), (b" ", b"the"), (b"i", b"n"), (b"in", b"g"), (b" ", b"a"),
+              (b"e", b"r"), (b"\n", b"\n"), (b" ", b" "), (b"  ", b"  "), (b"'", b"s"), (b"1", b"2"),
+              (b"12", b"3"), (b"a", b"a"), (b"\xed", b"\x95"), (b"\xed\x95", b"\x9c"), (b"\xea", b"\xb5"),
+              (b"\xea\xb5", b"\xad"), (b"(", b")"), (b"\r", b"\n"), (b" (", b")"), (b" ", b"(")]
+
+
+def tok_vocab():
+    """The 256 bytes, then the tokens the merges make (in order)."""
+    toks = [bytes([b]) for b in range(256)]
+    for a, b in TOK_MERGES:
+        if a + b not in toks:
+            toks.append(a + b)
+    return toks
+
+
+def gpt2(bs):
+    out = []
+    n = 0
+    table = {}
+    for b in range(256):
+        if 33 <= b <= 126 or 161 <= b <= 172 or 174 <= b <= 255:
+            table[b] = chr(b)
+        else:
+            table[b] = chr(256 + n)
+            n += 1
+    return "".join(table[b] for b in bs)
+
+
+def tiktoken_file(toks, ids=None, crlf=False):
+    ids = ids or list(range(len(toks)))
+    nl = b"\r\n" if crlf else b"\n"
+    return b"".join(base64.b64encode(t) + b" " + str(i).encode() + nl for t, i in zip(toks, ids))
+
+
+def tokenizer_json(toks, merges, added=(), ignore_merges=True, pairs=False, **over):
+    vocab = {gpt2(t): i for i, t in enumerate(toks)}
+    ms = [[gpt2(a), gpt2(b)] if pairs else gpt2(a) + " " + gpt2(b) for a, b in merges]
+    doc = {
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": [{"id": len(toks) + k, "content": c, "single_word": False, "lstrip": False,
+                          "rstrip": False, "normalized": False, "special": True} for k, c in enumerate(added)],
+        "normalizer": None,
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": LLAMA3_REGEX}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]},
+        "post_processor": None,
+        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+                  "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False,
+                  "ignore_merges": ignore_merges, "vocab": vocab, "merges": ms},
+    }
+    for k, v in over.items():
+        if k.startswith("model_"):
+            doc["model"][k[6:]] = v
+        else:
+            doc[k] = v
+    return dumps(doc).encode()
+
+
+TOK_TEXTS = {
+    "english": "Hello, world! It's 2024: 1234567 items; they'LL say 'RE it.\n\n  indented\tcode(x) { return a+b; }\r\n",
+    "korean": "\ud55c\uad6d\uc5b4 \ud14d\uc2a4\ud2b8\uc640 English \u6df7\u5408 \ud55c\uad6d \ud55c\uad6d\uc5b4\ub85c\n",
+    "spaces": "a  b   c\u00a0\u00a0d \u3000e\u2028f   \n \n\n  \t\r\n x   ",
+    "numbers": "1 12 123 1234 12345 \u0661\u0662\u0663\u0664 \u00bd\u2163 3.14159 -0 0x1F",
+    "contractions": "it's It'S we've WE'VE I'm i'M they're you'll he'd 'x '\u017f 's's's",
+    "punct": "!!! ??? ...\n\n--- <|eot_id|> <<>> ((( ))) \"q\" 'q' \U0001F600\U0001F600 \u200b\ufeff",
+    "code": "def f(x):\n    return {'a': [1, 2, 3]}\n\n\nclass A:\n\tpass\r\n",
+}
+
+
+def tokenizer_seeds(c, chat):
+    toks = tok_vocab()
+    named = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+    text = (TOK_TEXTS["english"] + TOK_TEXTS["korean"]).encode()
+    # mode 0: whole files, then the text of the file is what is encoded
+    c.add("model_tiny", b"\x00" + tiktoken_file(toks))
+    perm = [(i * 7 + 3) % len(toks) for i in range(len(toks))]
+    c.add("model_permuted_crlf", b"\x00" + tiktoken_file(toks, perm, crlf=True))
+    c.add("model_bytes_only", b"\x00" + tiktoken_file(toks[:256]))
+    c.add("json_tiny", b"\x00" + tokenizer_json(toks, TOK_MERGES, named))
+    c.add("json_tiny_pairs_no_ignore", b"\x00" + tokenizer_json(toks, TOK_MERGES, named, ignore_merges=False,
+                                                                 pairs=True))
+    c.add("json_duplicate_merge", b"\x00" + tokenizer_json(toks, TOK_MERGES + [(b"th", b"e"), (b"t", b"h")]))
+    # refusals
+    c.add("json_normalizer", b"\x00" + tokenizer_json(toks, TOK_MERGES, normalizer={"type": "NFC"}))
+    c.add("json_other_regex", b"\x00" + tokenizer_json(toks, TOK_MERGES, pre_tokenizer={
+        "type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": "\\s+"}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}))
+    c.add("json_missing_byte", b"\x00" + tokenizer_json([t for t in toks if t != b"q"], []))
+    c.add("json_non_special_added", b"\x00" + tokenizer_json(toks, [],
+                                                              added_tokens=[{"id": len(toks), "content": "x",
+                                                                             "special": False}]))
+    c.add("json_split_inverted", b"\x00" + tokenizer_json(toks, [], pre_tokenizer={
+        "type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": LLAMA3_REGEX}, "behavior": "Isolated", "invert": True},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}))
+    c.add("json_dropout", b"\x00" + tokenizer_json(toks, [], model_dropout=0.1))
+    c.add("json_ignore_merges_string", b"\x00" + tokenizer_json(toks, [], model_ignore_merges="yes"))
+    c.add("json_merge_number", b"\x00" + tokenizer_json(toks, [], model_merges=[1]))
+    c.add("json_vocab_empty", b"\x00" + tokenizer_json([], []))
+    c.add("json_added_twice", b"\x00" + tokenizer_json(toks, [], added_tokens=[
+        {"id": len(toks), "content": "<|eot_id|>", "special": True},
+        {"id": len(toks) + 1, "content": "<|eot_id|>", "special": True}]))
+    c.add("json_surrogate_key", b"\x00" + tokenizer_json(toks, TOK_MERGES, named).replace(
+        b'"version": "1.0"', b'"v\\ud83d\\ude00": "\\u00e9\\/\\b"'))
+    c.add("json_surrogate_truncated", b"\x00" + tokenizer_json(toks, TOK_MERGES, named).replace(
+        b'"version": "1.0"', b'"v\\ud83d\\ude00": "\\u00e9\\/\\b"')[:300])
+    c.add("json_bad_merge", b"\x00" + tokenizer_json(toks, [(b"q", b"zz")]))
+    c.add("json_truncated", b"\x00" + tokenizer_json(toks, TOK_MERGES)[:700])
+    c.add("json_deep", b"\x00{\"a\": " + b"[" * 1000 + b"]" * 1000 + b"}")
+    c.add("model_bad_base64", b"\x00" + tiktoken_file(toks[:256]).replace(b"QQ== 65", b"QQ=Q 65"))
+    c.add("model_rank_gap", b"\x00" + tiktoken_file(toks[:256], list(range(255)) + [300]))
+    c.add("model_duplicate_bytes", b"\x00" + tiktoken_file(toks[:256] + [b"a"]))
+    c.add("not_a_tokenizer", b"\x00# comment\n")
+    c.add("empty", b"\x00 \n\t")
+    # modes 1-3: a tokenizer built from merge entries and K merges learned from the text
+    entries = bytes([ord("t"), ord("h"), 0xC0, ord("e"), ord(" "), 0xC0, ord("i"), ord("n"), 0xC0, ord("g"),
+                     ord("\n"), ord("\n"), ord(" "), ord(" "), 0xC0, 0xC0])
+    texts = [t.encode() for t in TOK_TEXTS.values()]
+    for i, l in enumerate(chat[:6]):
+        rec = json.loads(l)
+        msgs = rec.get("messages") or []
+        texts.append("".join(m.get("content") or "" for m in msgs if isinstance(m.get("content"), str))
+                     .encode()[:3000])
+    sels = [0x01, 0x02, 0x05, 0x16, 0x29, 0x3A, 0x4E, 0x82, 0x8D, 0x62, 0xF2, 0x21]
+    for i, t in enumerate(texts):
+        sel = sels[i % len(sels)]
+        k = (8 + 5 * i) % 64 | (i % 4) << 6
+        c.add(f"built_{i:02d}", bytes([sel, k, len(entries)]) + entries + t)
+    c.add("mutated_model", bytes([0x07, 0x10, 4, ord("a"), ord("b"), 0xC0, ord("c")]) +
+          bytes([5, 0, ord("x"), 40, 1, ord("\n"), 0, 2, ord(" "), 9, 0, ord("9")]) + text)
+    c.add("mutated_json", bytes([0x83, 0x50, 4, ord("a"), ord("b"), 0xC0, ord("c")]) +
+          bytes([200, 0, ord("x"), 0, 1, ord("\""), 17, 2, ord(","), 90, 0, ord("9")]) + text)
+    c.add("raw_bytes_pretok", b"\x01\x3f\x00" + b"\xff\xfe a\xc3 \xe2\x80 b\xed\xa0\x80 '\xc5\xbf \xf4\x90\x80\x80!")
+
+
+def render_samples(llamafmt, path, *opts):
+    """The samples llamafmt renders from path with opts (skipping bad records)."""
+    try:
+        out = subprocess.run([llamafmt, "-t", "text", "-0", "--on-error=skip", *opts, path],
+                             capture_output=True, check=False).stdout
+    except OSError:
+        return []
+    return [s for s in out.split(b"\0") if s]
+
+
+def parse_seeds(c, llamafmt):
+    if not llamafmt or not os.path.exists(llamafmt):
+        print(f"note: {llamafmt} not found, rendered fuzz_parse seeds left out", file=sys.stderr)
+    else:
+        chat = os.path.join(ROOT, "tests", "corpus", "chat.jsonl")
+        tools = os.path.join(ROOT, "tests", "corpus", "tools.jsonl")
+        runs = [
+            ("official", chat, (), 0x00), ("official_tools", tools, (), 0x00),
+            ("meta", chat, ("-p", "meta"), 0x01), ("meta_tools", tools, ("-p", "meta"), 0x00),
+            ("guide", chat, ("-p", "guide"), 0x02),
+            ("official_prompt", chat, ("--generation-prompt",), 0x00),
+            ("meta_prompt_tools", tools, ("-p", "meta", "--generation-prompt"), 0x00),
+            ("guide_prompt", chat, ("-p", "guide", "--generation-prompt"), 0x00),
+            ("official_nobos_noeot", tools, ("--no-bos", "--no-end-of-text"), 0x02),
+            ("official_date", chat, ("--date", "01 Jan 2025"), 0x04),
+            ("official_builtin_system", tools, ("--builtin-tools=brave_search,wolfram_alpha",
+                                                "--tools-in=system"), 0x00),
+        ]
+        for name, path, opts, sel in runs:
+            samples = [s for s in render_samples(llamafmt, path, *opts) if len(s) < 6000]
+            for i, s in enumerate(sample(samples, 4)):
+                c.add(f"{name}_{i}", bytes([sel]) + s)
+        two = render_samples(llamafmt, chat)[:2]
+        if len(two) == 2 and len(two[0]) + len(two[1]) < 12000:
+            c.add("two_samples_raw", b"\x00" + two[0] + b"\n\0" + two[1] + b" \n")
+    hdr = lambda r: "<|start_header_id|>" + r + "<|end_header_id|>\n\n"
+    sys_ = hdr("system") + "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n"
+    good = "<|begin_of_text|>" + sys_ + "<|eot_id|>" + hdr("user") + "Hi<|eot_id|>" + hdr("assistant") + "Hello!<|eot_id|>"
+    hand = {
+        "official_hi": good + "<|end_of_text|>",
+        "official_hi_trailing_seps": good + "\n\0 ",
+        "official_prompt_seps": good[:-len("Hello!<|eot_id|>")] + "\n",
+        "doubled_bos": "<|begin_of_text|>" + good,
+        "eot_text_early": good.replace("Hi<|eot_id|>", "Hi<|end_of_text|><|eot_id|>"),
+        "unknown_role": good.replace("user", "robot"),
+        "no_newlines": good.replace("assistant<|end_header_id|>\n\n", "assistant<|end_header_id|>"),
+        "reserved": good.replace("Hello!", "<|reserved_special_token_3|>"),
+        "python_tag_builtin": "<|begin_of_text|>" + hdr("system") + "Environment: ipython\nTools: brave_search\n\n"
+        "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n<|eot_id|>" + hdr("user") + "q<|eot_id|>"
+        + hdr("assistant") + "<|python_tag|>brave_search.call(query=\"x\", k=\"a\", b=\"c\")<|eom_id|>"
+        + hdr("ipython") + "{\"r\": [1, 2.5, null]}<|eot_id|>" + hdr("assistant") + "done<|eot_id|>",
+        "meta_code": "<|begin_of_text|>" + hdr("user") + "run" + "<|eot_id|>" + hdr("assistant")
+        + "<|python_tag|>print(1)<|eom_id|>" + hdr("ipython") + "1<|eot_id|>" + hdr("assistant") + "1<|eot_id|>",
+        "second_system": good.replace("<|eot_id|>" + hdr("user"), "<|eot_id|>" + hdr("system") + "s<|eot_id|>"
+                                      + hdr("user"), 1),
+        "builtin_call_eot": "<|begin_of_text|>" + hdr("system") + "Environment: ipython\nTools: brave_search\n\n"
+        "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n<|eot_id|>" + hdr("user") + "q<|eot_id|>"
+        + hdr("assistant") + "<|python_tag|>brave_search.call(query=\"x\")<|eot_id|>",
+        "builtin_call_repeated_key": "<|begin_of_text|>" + hdr("system") + "Environment: ipython\nTools: brave_search\n\n"
+        "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n<|eot_id|>" + hdr("user") + "q<|eot_id|>"
+        + hdr("assistant") + "<|python_tag|>brave_search.call(query=\"x\", query=\"y\")<|eom_id|>",
+        "meta_function_escaped_name": "<|begin_of_text|>" + hdr("user") + "w<|eot_id|>" + hdr("assistant")
+        + "<|python_tag|>{\"type\": \"function\", \"name\": \"g\\u0065t\", \"parameters\": {\"a\": \"\\ud83d\\ude00\"}}"
+        "<|eom_id|>",
+        "official_custom_call": "<|begin_of_text|>" + sys_ + "<|eot_id|>" + hdr("user") + "w<|eot_id|>" + hdr("assistant")
+        + "{\"name\": \"f\", \"parameters\": {\"s\": \"a\\\"\\n\\u00e9\", \"n\": [1.5, -0, 1e5]}}<|eot_id|>"
+        + hdr("ipython") + "\"r\\u0001\"<|eot_id|>" + hdr("assistant") + "ok<|eot_id|>",
+        "invalid_utf8": good.replace("Hi", "H\udcffi"),
+        "nul": good.replace("Hi", "H\0i"),
+        "empty": "",
+    }
+    for name, t in hand.items():
+        c.add(f"hand_{name}", b"\x00" + t.encode("utf-8", "surrogateescape"))
+    # generated conversations: selector (bit 6 set), then flags, count, messages ...
+    gen = {
+        "plain": (0x40, [0x01, 3, 0x00, 4, 3, 5, 21, 7, 0x01, 2, 8, 9]),
+        "plain_prompt_date": (0x44, [0x31, 2, 0x00, 3, 1, 2, 3, 0x02, 2, 4, 5, 4, 0, 1, 2, 3]),
+        "plain_raw_seps": (0x70, [0x00, 4, 0x00, 2, 9, 10, 0x02, 1, 7, 0x01, 3, 25, 26, 27, 0x00, 1, 30]),
+        "tools_user": (0x40, [0x02, 4, 0x00, 2, 3, 4, 0x05, 1, 1, 0x08, 0x02, 0x41, 2, 0, 1]),
+        "tools_system_builtin": (0x40, [0x0E, 4, 0x00, 1, 3, 0x0D, 1, 2, 3, 5, 0x0A, 0x01, 1, 4, 0x07]),
+        "meta_calls_special": (0x80 | 0x40, [0xC0, 5, 0x00, 3, 65, 66, 0x1D, 2, 0x61, 0x62, 3, 0x63, 0x64, 0x65,
+                                             0x02, 2, 0x22, 0x23, 0x01, 1, 0x41, 1, 3]),
+        "mutated": (0x40, [0x00, 2, 0x00, 2, 3, 4, 0x01, 1, 5, 7, 30, 0, 4]) ,
+    }
+    for name, (sel, body) in gen.items():
+        tail = b"<|eot_id|>x" if name == "mutated" else b""
+        c.add(f"gen_{name}", bytes([sel] + body) + tail)
 
 
 # ---- per target ---------------------------------------------------------------
@@ -314,6 +551,8 @@ def options_seeds(c):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--llamafmt", default=os.path.join(ROOT, "build", "llamafmt"),
+                    help="the binary that renders the fuzz_parse seeds (default: build/llamafmt)")
     ap.add_argument("--reference", default=os.path.join(ROOT, "..", "shared", "reference"),
                     help="directory with cases.jsonl (default: ../shared/reference)")
     a = ap.parse_args()
@@ -322,6 +561,8 @@ def main():
     record_seeds(Corpus("fuzz_record"), chat, tools, cases, examples)
     json_seeds(Corpus("fuzz_json"), tools, chat)
     options_seeds(Corpus("fuzz_options"))
+    tokenizer_seeds(Corpus("fuzz_tokenizer"), chat)
+    parse_seeds(Corpus("fuzz_parse"), a.llamafmt)
 
 
 if __name__ == "__main__":

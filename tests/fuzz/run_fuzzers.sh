@@ -17,7 +17,7 @@
 # nothing: it needs cmake, clang, libclang-rt-14-dev (libFuzzer) and
 # libcjson-dev (see FUZZING.md).
 #
-# Environment: CC (default clang), FUZZ_TARGETS (default all four),
+# Environment: CC (default clang), FUZZ_TARGETS (default all six),
 # FUZZ_FLAGS (extra libFuzzer flags, e.g. "-jobs=2 -workers=2").
 set -euo pipefail
 
@@ -25,7 +25,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 seconds="${1:-60}"
 build="${2:-$root/build-fuzz}"
-targets="${FUZZ_TARGETS:-fuzz_reader fuzz_record fuzz_json fuzz_options}"
+targets="${FUZZ_TARGETS:-fuzz_reader fuzz_record fuzz_json fuzz_options fuzz_tokenizer fuzz_parse}"
 cc="${CC:-clang}"
 
 case "$seconds" in
