@@ -707,9 +707,23 @@ typedef struct pyargs {
     size_t key_len[MAX_PYARGS], val_len[MAX_PYARGS];
 } pyargs;
 
+/* Is k[0..kl) the key cur[0..cl) or one of args'? */
+static int has_key(const pyargs *args, const char *cur, size_t cl, const char *k, size_t kl)
+{
+    if (kl == cl && memcmp(k, cur, kl) == 0)
+        return 1;
+    for (size_t j = 0; j < args->n; j++)
+        if (args->key_len[j] == kl && memcmp(args->key[j], k, kl) == 0)
+            return 1;
+    return 0;
+}
+
 /* NAME.call(k="v", ...) filling s[a..b), values pasted raw as the template
  * does: *name_end and the pairs.  1 when it reads so, else 0.  A value ends
- * at the first '"' followed by the final ')' or by ", KEY=\"". */
+ * at the first '"' followed by the final ')' or by ", KEY=\"" where KEY is
+ * new and a '"' is left to close its value: the rest then always reads, so
+ * a value holding ", x=\"" does not make a call the template wrote
+ * unreadable. */
 static int pycall(const char *s, size_t a, size_t b, size_t *name_end, pyargs *args)
 {
     if (b - a < LIT("x.call()") || s[b - 1] != ')')
@@ -734,7 +748,9 @@ static int pycall(const char *s, size_t a, size_t b, size_t *name_end, pyargs *a
                 break;
             if (e - q > 3 && s[q + 1] == ',' && s[q + 2] == ' ') {
                 const char *k2 = find(s + q + 3, e - q - 3, "=\"");
-                if (k2 != NULL && k2 > s + q + 3 && memchr(s + q + 3, '"', (size_t)(k2 - (s + q + 3))) == NULL)
+                size_t k2l = k2 != NULL ? (size_t)(k2 - (s + q + 3)) : 0;
+                if (k2l > 0 && memchr(s + q + 3, '"', k2l) == NULL && (size_t)(k2 - s) + 2 < e &&
+                    args->n + 1 < MAX_PYARGS && !has_key(args, s + i, (size_t)(eq - s) - i, s + q + 3, k2l))
                     break;
             }
             q++;
